@@ -1,0 +1,81 @@
+"""The estate description operators import (YAML or CSV), validated strictly."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ImportModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitIn(ImportModel):
+    code: Slug
+    name: Name
+
+
+class BuildingIn(ImportModel):
+    code: Slug
+    name: Name
+    units: list[UnitIn] = Field(default_factory=list)
+
+
+class DeviceIn(ImportModel):
+    id: Slug
+    type: Slug
+    name: Name | None = None
+    building: Slug | None = None
+    unit: Slug | None = None
+    location: str | None = Field(default=None, max_length=200)
+    kind: Literal["car", "ebike"] | None = None
+    reporting_interval_s: Annotated[float, Field(gt=0)] | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _unit_needs_building(self) -> DeviceIn:
+        if self.unit is not None and self.building is None:
+            raise ValueError("a device with a unit must name its building")
+        return self
+
+
+class EstateIn(ImportModel):
+    id: Slug
+    name: Name
+    zone: Name | None = None
+    timezone: str = "Asia/Shanghai"
+    buildings: list[BuildingIn] = Field(default_factory=list)
+    devices: list[DeviceIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> EstateIn:
+        units = {b.code: {u.code for u in b.units} for b in self.buildings}
+        if len(units) != len(self.buildings):
+            raise ValueError("building codes must be unique within an estate")
+        seen: set[str] = set()
+        for device in self.devices:
+            if device.id in seen:
+                raise ValueError(f"device {device.id!r} is listed twice")
+            seen.add(device.id)
+            if device.building is not None and device.building not in units:
+                raise ValueError(f"device {device.id!r}: unknown building {device.building!r}")
+            if device.unit is not None and device.unit not in units[device.building or ""]:
+                raise ValueError(f"device {device.id!r}: unknown unit {device.unit!r}")
+        return self
+
+
+class EstateFile(ImportModel):
+    """Top level of an import file: one or more estates."""
+
+    estates: list[EstateIn]
+
+
+CSV_COLUMNS = (
+    "estate_id", "estate_name", "zone", "building_code", "building_name", "unit_code",
+    "unit_name", "device_id", "device_type", "display_name", "location", "kind",
+    "reporting_interval_s",
+)
