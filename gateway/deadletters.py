@@ -1,0 +1,87 @@
+"""Keep every refused message, with its reason, in the SQL dead-letter table."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway import metrics
+from services.registry.tables import DeadLetter
+
+log = logging.getLogger(__name__)
+
+MAX_STORED_PAYLOAD = 65_536
+FLUSH_INTERVAL_S = 0.2
+RETRY_DELAY_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRecord:
+    received_at: datetime
+    topic: str
+    reason: str
+    detail: str
+    estate_id: str | None
+    device_id: str | None
+    payload: bytes
+    payload_size: int
+
+
+class DeadLetterSink:
+    """Bounded buffer in front of the table. Overflow policy: when the database has been away
+    so long that `max_pending` letters wait, further ones are logged in full and counted
+    (estateops_dead_letters_unsaved) rather than held in memory."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_pending: int = 10_000):
+        self._sessions = sessions
+        self._pending: list[DeadLetterRecord] = []
+        self._max_pending = max_pending
+        self._wake = asyncio.Event()
+
+    def add(self, *, received_at: datetime, topic: str, reason: str, detail: str,
+            payload: bytes, estate_id: str | None = None, device_id: str | None = None) -> None:
+        metrics.MESSAGES_REJECTED.labels(reason=reason).inc()
+        log.info("rejected %s: %s (%s)", topic, reason, detail)
+        record = DeadLetterRecord(received_at, topic, reason, detail, estate_id, device_id,
+                                  payload[:MAX_STORED_PAYLOAD], len(payload))
+        if len(self._pending) >= self._max_pending:
+            metrics.DEAD_LETTERS_LOST.inc()
+            log.error("dead letter not saved (buffer full): %r", record)
+            return
+        self._pending.append(record)
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                await asyncio.sleep(FLUSH_INTERVAL_S)
+                await self._flush_until_saved()
+        except asyncio.CancelledError:
+            await self.flush()
+            raise
+
+    async def _flush_until_saved(self) -> None:
+        while self._pending:
+            try:
+                await self.flush()
+            except Exception as exc:  # noqa: BLE001 - any database failure: keep and retry
+                log.warning("could not save %d dead letters (%s); retrying", len(self._pending),
+                            exc)
+                await asyncio.sleep(RETRY_DELAY_S)
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            async with self._sessions.begin() as session:
+                session.add_all(DeadLetter(**asdict(record)) for record in batch)
+        except BaseException:
+            self._pending[:0] = batch
+            raise

@@ -1,0 +1,59 @@
+"""The gateway's cached view of the device registry: which devices exist, of which type."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.registry.queries import DeviceRef, find_device, load_device_index
+
+log = logging.getLogger(__name__)
+
+DeviceKey = tuple[str, str]
+MISS_RECHECK_S = 5.0
+
+
+class DeviceDirectory:
+    """Answers lookups from memory; a miss asks the database at most once per MISS_RECHECK_S
+    per device, so a newly registered device is known within seconds without a restart."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], refresh_s: float) -> None:
+        self._sessions = sessions
+        self._refresh_s = refresh_s
+        self._devices: dict[DeviceKey, DeviceRef] = {}
+        self._misses: dict[DeviceKey, float] = {}
+
+    async def load(self) -> None:
+        async with self._sessions() as session:
+            self._devices = await load_device_index(session)
+        self._misses.clear()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_s)
+            try:
+                await self.load()
+            except Exception as exc:  # noqa: BLE001 - keep the last good index
+                log.warning("registry refresh failed, keeping %d known devices: %s",
+                            len(self._devices), exc)
+
+    async def lookup(self, estate_id: str, device_id: str) -> DeviceRef | None:
+        key = (estate_id, device_id)
+        found = self._devices.get(key)
+        if found is not None:
+            return found
+        now = time.monotonic()
+        if now - self._misses.get(key, -MISS_RECHECK_S) < MISS_RECHECK_S:
+            return None
+        self._misses[key] = now
+        async with self._sessions() as session:
+            found = await find_device(session, estate_id, device_id)
+        if found is not None:
+            self._devices[key] = found
+        return found
+
+    def __len__(self) -> int:
+        return len(self._devices)

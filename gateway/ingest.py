@@ -1,0 +1,94 @@
+"""One message in: parse, look up, validate, de-duplicate, then queue points and state.
+
+Independent of MQTT, so it is tested by calling `handle` directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from device_profiles import ProfileSet
+from gateway import metrics
+from gateway.deadletters import DeadLetterSink
+from gateway.decode import Rejected, RejectReason, StatusChange, decode_message, reading_to_points
+from gateway.dedupe import SeqDeduplicator
+from gateway.directory import DeviceDirectory
+from gateway.model import Channel, Reading, Topic, TopicError
+from gateway.state import StateTracker
+from gateway.writer import PointWriter
+
+
+class Outcome(StrEnum):
+    STORED = "stored"
+    STATUS = "status"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass
+class Ingestor:
+    profiles: ProfileSet
+    directory: DeviceDirectory
+    writer: PointWriter
+    state: StateTracker
+    dead_letters: DeadLetterSink
+    dedupe: SeqDeduplicator
+
+    async def handle(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
+        try:
+            return await self._ingest(topic_name, payload, received_ns)
+        except Rejected as rejection:
+            self._reject(topic_name, payload, received_ns, rejection)
+            return Outcome.REJECTED
+
+    async def _ingest(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
+        try:
+            topic = Topic.parse(topic_name)
+        except TopicError as exc:
+            raise Rejected(RejectReason.BAD_TOPIC, str(exc)) from exc
+        metrics.MESSAGES_RECEIVED.labels(channel=topic.channel).inc()
+        device = await self.directory.lookup(topic.estate_id, topic.device_id)
+        if device is None or not device.enabled:
+            raise Rejected(RejectReason.UNKNOWN_DEVICE,
+                           f"device {topic.device_id!r} is not registered in estate "
+                           f"{topic.estate_id!r}" + ("" if device is None else " (disabled)"))
+        if device.device_type != topic.device_type:
+            raise Rejected(RejectReason.TYPE_MISMATCH,
+                           f"topic says {topic.device_type!r}, registry says "
+                           f"{device.device_type!r}")
+        profile = self.profiles.get(topic.device_type)
+        decoded = decode_message(topic, payload, profile, received_ns=received_ns)
+        if isinstance(decoded, StatusChange):
+            self.state.seen_status(device.pk, online=decoded.online, received_ns=received_ns)
+            return Outcome.STATUS
+        if not self.dedupe.first_time((topic.estate_id, topic.device_id), decoded.seq):
+            metrics.MESSAGES_DUPLICATE.inc()
+            return Outcome.DUPLICATE
+        assert profile is not None  # decode_message rejects a missing profile
+        await self.writer.put(reading_to_points(decoded, profile))
+        self._remember(device.pk, decoded)
+        return Outcome.STORED
+
+    def _remember(self, device_pk: int, reading: Reading) -> None:
+        if reading.topic.channel is Channel.EVENT:
+            event = {"event": reading.event, **reading.values}
+            self.state.seen_event(device_pk, time_ns=reading.time_ns,
+                                  received_ns=reading.received_ns, event=event)
+        else:
+            values = {**reading.values, **reading.extras}
+            self.state.seen_telemetry(device_pk, time_ns=reading.time_ns,
+                                      received_ns=reading.received_ns, values=values,
+                                      seq=reading.seq)
+
+    def _reject(self, topic_name: str, payload: bytes, received_ns: int,
+                rejection: Rejected) -> None:
+        parts = topic_name.split("/")
+        estate_id, device_id = (parts[1], parts[3]) if len(parts) == 5 else (None, None)
+        self.dead_letters.add(
+            received_at=datetime.fromtimestamp(received_ns / 1e9, tz=UTC), topic=topic_name,
+            reason=rejection.reason, detail=rejection.detail, payload=payload,
+            estate_id=(estate_id or None) and estate_id[:64],
+            device_id=(device_id or None) and device_id[:64],
+        )

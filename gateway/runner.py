@@ -1,0 +1,75 @@
+"""Wire the gateway's stages together and run them in one TaskGroup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from device_profiles import ProfileSet
+from estateops.settings import Settings
+from gateway.deadletters import DeadLetterSink
+from gateway.dedupe import SeqDeduplicator
+from gateway.directory import DeviceDirectory
+from gateway.ingest import Ingestor
+from gateway.model import Point
+from gateway.mqtt import consume
+from gateway.state import StateTracker
+from gateway.store import TelemetryStore
+from gateway.store.line_protocol import render_point
+from gateway.writer import PointWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Gateway:
+    """The assembled stages; `run` drives them until cancelled."""
+
+    settings: Settings
+    ingestor: Ingestor
+    connected: asyncio.Event
+
+    async def run(self) -> None:
+        ingestor = self.ingestor
+        await ingestor.directory.load()
+        log.info("gateway knows %d devices of %d types", len(ingestor.directory),
+                 len(ingestor.profiles.device_types))
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(ingestor.writer.run(), name="point-writer")
+            tasks.create_task(ingestor.state.run(), name="state-flusher")
+            tasks.create_task(ingestor.dead_letters.run(), name="dead-letter-writer")
+            tasks.create_task(ingestor.directory.run(), name="registry-refresh")
+            tasks.create_task(consume(self.settings.mqtt, ingestor.handle, self.connected),
+                              name="mqtt-consumer")
+
+
+def build_gateway(settings: Settings, *, profiles: ProfileSet, store: TelemetryStore,
+                  sessions: async_sessionmaker[AsyncSession]) -> Gateway:
+    dead_letters = DeadLetterSink(sessions)
+
+    async def store_refused(points: Sequence[Point], reason: str) -> None:
+        for point in points:
+            dead_letters.add(
+                received_at=datetime.now(UTC), topic=f"store/{point.measurement}",
+                reason="store_rejected", detail=reason, payload=render_point(point).encode(),
+                estate_id=point.tags.get("estate"), device_id=point.tags.get("device"),
+            )
+
+    gateway_settings = settings.gateway
+    writer = PointWriter(store, batch_size=gateway_settings.batch_size,
+                         flush_interval_s=gateway_settings.flush_interval_s,
+                         queue_size=gateway_settings.queue_size, on_rejected=store_refused)
+    ingestor = Ingestor(
+        profiles=profiles,
+        directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s),
+        writer=writer,
+        state=StateTracker(sessions, gateway_settings.state_flush_interval_s),
+        dead_letters=dead_letters,
+        dedupe=SeqDeduplicator(),
+    )
+    return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event())

@@ -1,0 +1,125 @@
+"""Each device's last state and last-seen time, kept in memory and flushed to SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.model import FieldValue
+from services.registry.tables import DeviceState
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY_S = 2.0
+
+
+def ns_to_datetime(time_ns: int) -> datetime:
+    return datetime.fromtimestamp(time_ns / 1e9, tz=UTC)
+
+
+@dataclass(slots=True)
+class PendingState:
+    """Columns of DeviceState changed since the last flush (None: leave as stored)."""
+
+    last_seen_ns: int
+    online: bool | None = None
+    status_changed_ns: int | None = None
+    telemetry_ns: int | None = None
+    telemetry: Mapping[str, FieldValue | None] | None = None
+    event_ns: int | None = None
+    event: Mapping[str, Any] | None = None
+    seq: int | None = None
+
+    def as_row(self, device_pk: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"device_pk": device_pk,
+                               "last_seen_at": ns_to_datetime(self.last_seen_ns)}
+        if self.online is not None:
+            row["online"] = self.online
+        if self.status_changed_ns is not None:
+            row["status_changed_at"] = ns_to_datetime(self.status_changed_ns)
+        if self.telemetry is not None and self.telemetry_ns is not None:
+            row["last_telemetry"] = dict(self.telemetry)
+            row["last_telemetry_at"] = ns_to_datetime(self.telemetry_ns)
+        if self.event is not None and self.event_ns is not None:
+            row["last_event"] = dict(self.event)
+            row["last_event_at"] = ns_to_datetime(self.event_ns)
+        if self.seq is not None:
+            row["last_seq"] = self.seq
+        return row
+
+
+class StateTracker:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], flush_interval_s: float):
+        self._sessions = sessions
+        self._flush_interval_s = flush_interval_s
+        self._pending: dict[int, PendingState] = {}
+        self._newest_telemetry_ns: dict[int, int] = {}
+
+    def _entry(self, device_pk: int, received_ns: int) -> PendingState:
+        entry = self._pending.get(device_pk)
+        if entry is None:
+            entry = self._pending[device_pk] = PendingState(last_seen_ns=received_ns)
+        entry.last_seen_ns = max(entry.last_seen_ns, received_ns)
+        return entry
+
+    def seen_telemetry(self, device_pk: int, *, time_ns: int, received_ns: int,
+                       values: Mapping[str, FieldValue | None], seq: int | None) -> None:
+        entry = self._entry(device_pk, received_ns)
+        entry.online = True
+        if time_ns < self._newest_telemetry_ns.get(device_pk, 0):
+            return  # a late, older reading must not overwrite a newer last state
+        self._newest_telemetry_ns[device_pk] = time_ns
+        entry.telemetry_ns, entry.telemetry, entry.seq = time_ns, values, seq
+
+    def seen_event(self, device_pk: int, *, time_ns: int, received_ns: int,
+                   event: Mapping[str, Any]) -> None:
+        entry = self._entry(device_pk, received_ns)
+        entry.online = True
+        if entry.event_ns is None or time_ns >= entry.event_ns:
+            entry.event_ns, entry.event = time_ns, event
+
+    def seen_status(self, device_pk: int, *, online: bool, received_ns: int) -> None:
+        entry = self._entry(device_pk, received_ns)
+        entry.online = online
+        entry.status_changed_ns = received_ns
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self._flush_interval_s)
+                try:
+                    await self.flush()
+                except Exception as exc:  # noqa: BLE001 - keep the changes, try again
+                    log.warning("could not save device state (%s); retrying", exc)
+                    await asyncio.sleep(RETRY_DELAY_S)
+        except asyncio.CancelledError:
+            await self.flush()
+            raise
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            async with self._sessions.begin() as session:
+                for device_pk, entry in pending.items():
+                    await session.execute(_upsert(session, entry.as_row(device_pk)))
+        except BaseException:
+            for device_pk, entry in pending.items():
+                self._pending.setdefault(device_pk, entry)
+            raise
+
+
+def _upsert(session: AsyncSession, row: dict[str, Any]) -> Any:
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(DeviceState).values(**row)
+    changes = {key: statement.excluded[key] for key in row if key != "device_pk"}
+    return statement.on_conflict_do_update(index_elements=["device_pk"], set_=changes)
