@@ -1,0 +1,148 @@
+"""The `estateops` command: run the gateway, the API, the simulator, or all of it as a demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from device_profiles import ProfileError, load_profiles
+from estateops.logs import configure_logging
+from estateops.settings import Settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+registry_app = typer.Typer(help="The device registry: estates, buildings, units, devices.",
+                           no_args_is_help=True)
+profiles_app = typer.Typer(help="Device profiles.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+app.add_typer(profiles_app, name="profiles")
+
+log = logging.getLogger("estateops")
+
+Opt = typer.Option
+
+
+def _overrides(**flags: Any) -> dict[str, Any]:
+    """Flags given on the command line, as nested settings (unset flags are left to env)."""
+    nested: dict[str, Any] = {}
+    for key, value in flags.items():
+        if value is None:
+            continue
+        group, _, name = key.partition("__")
+        if name:
+            nested.setdefault(group, {})[name] = value
+        else:
+            nested[group] = value
+    return nested
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[Path | None, Opt(help="Where embedded data lives [var]")] = None,
+    database_url: Annotated[str | None, Opt(help="SQLAlchemy URL [SQLite in data dir]")] = None,
+    mqtt_url: Annotated[str | None, Opt(help="mqtt://[user:pass@]host:port or mqtts://")] = None,
+    influx_url: Annotated[str | None, Opt(help="InfluxDB URL [embedded store]")] = None,
+    influx_api_version: Annotated[int | None, Opt(help="1 (v1 /write) or 2 (token)")] = None,
+    influx_token: Annotated[str | None, Opt(help="InfluxDB 2.x/3.x token")] = None,
+    influx_database: Annotated[str | None, Opt(help="InfluxDB 1.x database")] = None,
+    influx_org: Annotated[str | None, Opt()] = None,
+    influx_bucket: Annotated[str | None, Opt()] = None,
+    log_level: Annotated[str | None, Opt(help="DEBUG, INFO, WARNING")] = None,
+) -> None:
+    """Options here apply to every command and override ESTATEOPS_* variables."""
+    flags = _overrides(
+        data_dir=data_dir, database_url=database_url, mqtt__url=mqtt_url,
+        influx__url=influx_url, influx__api_version=influx_api_version,
+        influx__token=influx_token, influx__database=influx_database, influx__org=influx_org,
+        influx__bucket=influx_bucket, log_level=log_level,
+    )
+    try:
+        settings = Settings(**flags)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    configure_logging(settings.log_level)
+    ctx.obj = settings
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _run(coroutine: Any) -> None:
+    try:
+        asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        log.info("stopped")
+    except ProfileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def migrate(ctx: typer.Context) -> None:
+    """Create or upgrade the SQL schema (Alembic)."""
+    from services.migrate import upgrade
+
+    upgrade(_settings(ctx).effective_database_url)
+    typer.echo("database schema is up to date")
+
+
+@registry_app.command("import")
+def registry_import(ctx: typer.Context, file: Annotated[Path, typer.Argument(
+        exists=True, dir_okay=False, help="Estate description, .yaml or .csv")]) -> None:
+    """Load estates, buildings, units and devices; re-importing updates them in place."""
+    from services.registry.importer import RegistryImportError, import_file
+
+    settings = _settings(ctx)
+    try:
+        summary = asyncio.run(import_file(settings.effective_database_url, file,
+                                          load_profiles(settings.profile_dirs)))
+    except (RegistryImportError, ProfileError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(str(summary))
+
+
+@profiles_app.command("check")
+def profiles_check(ctx: typer.Context) -> None:
+    """Load every device profile and report the first problem, with file and line."""
+    try:
+        profiles = load_profiles(_settings(ctx).profile_dirs)
+    except ProfileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo("profiles ok: " + ", ".join(profiles.device_types))
+
+
+@app.command()
+def gateway(
+    ctx: typer.Context,
+    metrics_port: Annotated[int | None, Opt(help="Serve Prometheus metrics on this port")] = None,
+) -> None:
+    """Ingest: subscribe to the estates' topics, validate, store, keep last state."""
+    from estateops.run import run_gateway
+
+    settings = _settings(ctx)
+    if metrics_port is not None:
+        settings.gateway.metrics_port = metrics_port
+    _run(run_gateway(settings))
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, Opt(help="Address to listen on [127.0.0.1]")] = None,
+    port: Annotated[int | None, Opt(help="Port [8000]")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    from estateops.run import run_api
+
+    settings = _settings(ctx)
+    settings.api.host = host or settings.api.host
+    settings.api.port = port or settings.api.port
+    _run(run_api(settings))
