@@ -1,0 +1,234 @@
+"""Decode one MQTT message into a Reading or a StatusChange, enforcing the wire contract.
+
+Order of checks (the first failure is the reason): size, status channel, profile,
+JSON object, `ts`, `seq`, `event`, the profile's fields.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from device_profiles.schema import DeviceProfile
+from gateway.model import Channel, FieldValue, Point, Reading, Topic, TopicError
+from gateway.timestamps import parse_ts
+from gateway.validation import PayloadModel, Rejected, RejectReason, models_for, preview
+
+__all__ = [
+    "MAX_EXTRAS",
+    "MAX_PAYLOAD_BYTES",
+    "RejectReason",
+    "Rejected",
+    "StatusChange",
+    "decode_message",
+    "parse_topic",
+    "reading_to_points",
+]
+
+MAX_PAYLOAD_BYTES = 65536
+MAX_EXTRA_STRING_CHARS = 64
+MAX_EXTRAS = 32
+# Extras become InfluxDB field keys: plain names only, never one of our tag keys or "time".
+_EXTRA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_NOT_EXTRA_NAMES = frozenset({"time", "estate", "device", "event", "occurred"})
+_STATUS_BY_TEXT = {"online": True, "offline": False}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A device said it is online or offline (its retained status or its Last Will)."""
+
+    topic: Topic
+    online: bool
+    received_ns: int
+
+
+class _NonFiniteConstant(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NonFiniteConstant(name)
+
+
+def parse_topic(raw: str) -> Topic:
+    """Topic.parse, with a bad topic reported as Rejected(bad_topic)."""
+    try:
+        return Topic.parse(raw)
+    except TopicError as exc:
+        raise Rejected(RejectReason.bad_topic, f"topic {preview(raw)}: {exc}") from None
+
+
+def decode_message(topic: Topic, payload: bytes, profile: DeviceProfile | None, *,
+                   received_ns: int) -> Reading | StatusChange:
+    """Validate one message; raises Rejected (and nothing else) for any bad input."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected(RejectReason.too_large,
+                       f"payload: {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
+    if topic.channel is Channel.STATUS:
+        return StatusChange(topic, _parse_status(payload), received_ns)
+    if profile is None:
+        raise Rejected(RejectReason.unknown_device_type,
+                       f"device_type {topic.device_type!r}: no device profile")
+    data = _load_object(payload)
+    time_ns = parse_ts(data.pop("ts", None), received_ns)
+    seq = _parse_seq(data.pop("seq", None))
+    event_name = data.pop("event", None)
+    models = models_for(profile)
+    event: str | None = None
+    payload_model = models.telemetry
+    if topic.channel is Channel.EVENT:
+        event = _event_name(event_name, models.events, profile)
+        payload_model = models.events[event]
+    values, unknown = payload_model.validate(data)
+    return Reading(topic=topic, time_ns=time_ns, received_ns=received_ns, seq=seq,
+                   values=values, event=event, extras=_keep_extras(unknown))
+
+
+def _parse_status(payload: bytes) -> bool:
+    text = payload.decode("utf-8", errors="replace").strip()
+    if text[:1] in ('"', "{"):
+        try:
+            parsed: Any = json.loads(text)
+        except (ValueError, RecursionError):
+            parsed = None
+        if isinstance(parsed, dict):  # Zigbee2MQTT's {"state": "online"}
+            parsed = parsed.get("state")
+        text = parsed.strip() if isinstance(parsed, str) else ""
+    online = _STATUS_BY_TEXT.get(text)
+    if online is None:
+        raise Rejected(RejectReason.bad_status,
+                       f"status: expected 'online' or 'offline', got {preview(payload)}")
+    return online
+
+
+def _load_object(payload: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(payload, parse_constant=_refuse_constant)
+    except _NonFiniteConstant as exc:
+        raise Rejected(RejectReason.non_finite,
+                       f"{_non_finite_location(payload)}: {exc} is not a finite number") from None
+    except RecursionError:
+        raise Rejected(RejectReason.not_json_object, "payload: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise Rejected(RejectReason.not_json_object, f"payload: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise Rejected(RejectReason.not_json_object,
+                       f"payload: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+class _Marker:
+    pass
+
+
+def _non_finite_location(payload: bytes) -> str:
+    """The top-level key holding NaN/Infinity (only called on the reject path)."""
+    marker = _Marker()
+    data = json.loads(payload, parse_constant=lambda _: marker)
+
+    def holds(value: object) -> bool:
+        if value is marker:
+            return True
+        if isinstance(value, dict):
+            return any(holds(item) for item in value.values())
+        return isinstance(value, list) and any(holds(item) for item in value)
+
+    if isinstance(data, dict):
+        return next((str(key) for key, value in data.items() if holds(value)), "payload")
+    return "payload"
+
+
+def _parse_seq(value: object) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise Rejected(RejectReason.wrong_type, f"seq: expected an integer, got {preview(value)}")
+
+
+def _event_name(value: object, events: Mapping[str, PayloadModel],
+                profile: DeviceProfile) -> str:
+    if value is None:
+        raise Rejected(RejectReason.missing_field, "event: required field is missing")
+    if not isinstance(value, str):
+        raise Rejected(RejectReason.wrong_type, f"event: expected a string, got {preview(value)}")
+    if value not in events:
+        known = ", ".join(sorted(events)) or "none"
+        raise Rejected(RejectReason.unknown_event,
+                       f"event: {preview(value)} is not an event of {profile.device_type} "
+                       f"(known: {known})")
+    return value
+
+
+def _encodable(text: str) -> bool:
+    # json.loads lets lone surrogates ("\ud800") through; they cannot be written as UTF-8
+    # (pydantic rejects them in profile fields; this is for extras).
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _extra_value(value: object) -> FieldValue | None:
+    """The value to keep for an unknown field, or None to drop it."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        # As float, so a device sending 5 then 5.5 does not cause a field type conflict.
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str) and len(value) <= MAX_EXTRA_STRING_CHARS and _encodable(value):
+        return value
+    return None
+
+
+def _keep_extras(unknown: dict[str, Any]) -> dict[str, FieldValue]:
+    extras: dict[str, FieldValue] = {}
+    for name, raw in unknown.items():
+        if len(extras) == MAX_EXTRAS:
+            break
+        value = _extra_value(raw)
+        if value is not None and name not in _NOT_EXTRA_NAMES and _EXTRA_NAME.fullmatch(name):
+            extras[name] = value
+    return extras
+
+
+def _tag_text(value: FieldValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
+    """The InfluxDB points for a reading: none, or one in the telemetry/event measurement."""
+    models = models_for(profile)
+    tags = {"estate": reading.topic.estate_id, "device": reading.topic.device_id}
+    if reading.event is None:
+        measurement, tag_fields = profile.measurement, models.telemetry.tag_fields
+    else:
+        measurement = profile.events_measurement
+        tag_fields = models.events[reading.event].tag_fields
+        tags["event"] = reading.event
+    fields: dict[str, FieldValue] = dict(reading.extras)
+    for name, value in reading.values.items():
+        if value is None:
+            continue
+        if name in tag_fields:
+            tags[name] = _tag_text(value)
+        else:
+            fields[name] = value
+    if reading.event is not None:
+        fields["occurred"] = True
+    if not fields:
+        return []
+    return [Point(measurement=measurement, tags=tags, fields=fields, time_ns=reading.time_ns)]

@@ -1,0 +1,215 @@
+"""Pydantic models built from device profiles, and the reasons a payload is rejected.
+
+Models are built once per profile (see `models_for`) so per-message work is one
+pydantic validation of a small dict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+
+from device_profiles.schema import RESERVED_FIELDS, DeviceProfile, FieldSpec, FieldType
+from gateway.model import FieldValue
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+MAX_CACHED_PROFILES = 1024
+_INPUT_PREVIEW_CHARS = 60
+
+
+class RejectReason(StrEnum):
+    """Why a device message was not accepted (a metrics label and a dead-letter column)."""
+
+    bad_topic = "bad_topic"
+    not_json_object = "not_json_object"
+    too_large = "too_large"
+    wrong_type = "wrong_type"
+    non_finite = "non_finite"
+    out_of_range = "out_of_range"
+    invalid_value = "invalid_value"
+    missing_field = "missing_field"
+    ts_in_future = "ts_in_future"
+    bad_ts = "bad_ts"
+    unknown_device_type = "unknown_device_type"
+    unknown_event = "unknown_event"
+    bad_status = "bad_status"
+    unknown_device = "unknown_device"
+    type_mismatch = "type_mismatch"
+
+
+class Rejected(Exception):
+    """A device message that breaks the wire contract; `detail` names the field and the fault."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+PAYLOAD_CONFIG = ConfigDict(extra="allow", allow_inf_nan=False)
+
+_REASON_BY_ERROR_TYPE = {
+    "missing": RejectReason.missing_field,
+    "literal_error": RejectReason.invalid_value,
+    "greater_than_equal": RejectReason.out_of_range,
+    "less_than_equal": RejectReason.out_of_range,
+    "greater_than": RejectReason.out_of_range,
+    "less_than": RejectReason.out_of_range,
+    "string_too_long": RejectReason.out_of_range,
+    "string_unicode": RejectReason.invalid_value,
+    "finite_number": RejectReason.non_finite,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadModel:
+    """One channel's model (telemetry, or one event) and how to read its result."""
+
+    model: type[BaseModel]
+    canonical_by_attribute: Mapping[str, str]
+    tag_fields: frozenset[str]
+    profile_keys: frozenset[str]
+
+    def validate(self, data: Mapping[str, Any]) -> tuple[dict[str, FieldValue | None],
+                                                          dict[str, Any]]:
+        """Return (values present in `data` by canonical name, keys the profile does not know).
+
+        Raises Rejected naming the first faulty field.
+        """
+        try:
+            instance = self.model.model_validate(data)
+        except ValidationError as exc:
+            raise rejection_from(exc) from None
+        present = instance.model_fields_set
+        values = {canonical: getattr(instance, attribute)
+                  for attribute, canonical in self.canonical_by_attribute.items()
+                  if attribute in present}
+        unknown = {key: value for key, value in (instance.__pydantic_extra__ or {}).items()
+                   if key not in self.profile_keys}
+        return values, unknown
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileModels:
+    profile: DeviceProfile
+    telemetry: PayloadModel
+    events: Mapping[str, PayloadModel]
+
+
+def _integral_float_to_int(value: object) -> object:
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def _base_annotation(spec: FieldSpec) -> Any:
+    if spec.type is FieldType.BOOL:
+        return Annotated[bool, Field(strict=True)]
+    if spec.type is FieldType.INT:
+        low = INT64_MIN if spec.min is None else spec.min
+        high = INT64_MAX if spec.max is None else spec.max
+        return Annotated[int, BeforeValidator(_integral_float_to_int),
+                         Field(strict=True, ge=low, le=high)]
+    if spec.type is FieldType.FLOAT:
+        return Annotated[float, Field(strict=True, ge=spec.min, le=spec.max)]
+    if spec.type is FieldType.STRING:
+        return Annotated[str, Field(strict=True, max_length=spec.max_length)]
+    return Literal.__getitem__(spec.values)  # enum: the profile checked `values` is set
+
+
+def _field(name: str, spec: FieldSpec) -> tuple[Any, FieldInfo]:
+    annotation = _base_annotation(spec)
+    if spec.nullable:
+        annotation = Optional[annotation]  # noqa: UP045 - built at runtime, `|` fails on Literal
+    default: Any = ... if spec.required else None
+    return annotation, FieldInfo(default=default,
+                                 validation_alias=AliasChoices(name, *spec.synonyms))
+
+
+def _payload_model(model_name: str, specs: Mapping[str, FieldSpec],
+                   profile_keys: frozenset[str]) -> PayloadModel:
+    # Attributes get a prefix so a field called e.g. `model_config` cannot clash with pydantic.
+    fields: dict[str, Any] = {f"f_{name}": _field(name, spec) for name, spec in specs.items()}
+    model: type[BaseModel] = create_model(model_name, __config__=PAYLOAD_CONFIG, **fields)
+    return PayloadModel(
+        model=model,
+        canonical_by_attribute={f"f_{name}": name for name in specs},
+        tag_fields=frozenset(name for name, spec in specs.items() if spec.tag),
+        profile_keys=profile_keys,
+    )
+
+
+def _profile_keys(profile: DeviceProfile) -> frozenset[str]:
+    keys = set(RESERVED_FIELDS)
+    for specs in (profile.telemetry, *profile.events.values()):
+        for name, spec in specs.items():
+            keys.add(name)
+            keys.update(spec.synonyms)
+    return frozenset(keys)
+
+
+def build_models(profile: DeviceProfile) -> ProfileModels:
+    keys = _profile_keys(profile)
+    telemetry = _payload_model(f"{profile.device_type}_telemetry", profile.telemetry, keys)
+    events = {event: _payload_model(f"{profile.device_type}_{event}", specs, keys)
+              for event, specs in profile.events.items()}
+    return ProfileModels(profile=profile, telemetry=telemetry, events=events)
+
+
+_models_by_profile_id: dict[int, ProfileModels] = {}
+
+
+def models_for(profile: DeviceProfile) -> ProfileModels:
+    """The models of `profile`, built on first use and cached for the profile object."""
+    # Profiles are unhashable (they hold dicts); the cached entry keeps its profile alive,
+    # so its id cannot be reused while the entry exists.
+    cached = _models_by_profile_id.get(id(profile))
+    if cached is not None and cached.profile is profile:
+        return cached
+    if len(_models_by_profile_id) >= MAX_CACHED_PROFILES:
+        _models_by_profile_id.clear()
+    built = build_models(profile)
+    _models_by_profile_id[id(profile)] = built
+    return built
+
+
+def _reason_for(error: ErrorDetails) -> RejectReason:
+    value = error.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        return RejectReason.non_finite
+    reason = _REASON_BY_ERROR_TYPE.get(error["type"], RejectReason.wrong_type)
+    if reason is RejectReason.invalid_value and not isinstance(value, str):
+        return RejectReason.wrong_type
+    return reason
+
+
+def preview(value: object) -> str:
+    text = repr(value)
+    if len(text) > _INPUT_PREVIEW_CHARS:
+        return text[:_INPUT_PREVIEW_CHARS] + "…"
+    return text
+
+
+def rejection_from(exc: ValidationError) -> Rejected:
+    first = exc.errors(include_url=False, include_context=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "payload"
+    reason = _reason_for(first)
+    if reason is RejectReason.missing_field:
+        return Rejected(reason, f"{field}: required field is missing")
+    return Rejected(reason, f"{field}: {first['msg']}, got {preview(first.get('input'))}")
