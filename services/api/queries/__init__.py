@@ -1,0 +1,1 @@
+"""Database access of the API, one module per resource, keyword-only functions."""
