@@ -26,9 +26,12 @@ class ProfileError(Exception):
         super().__init__(f"device profile {where}: {problem}")
 
 
-def _line_index(node: yaml.Node, path: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
+KeyPath = tuple[str | int, ...]
+
+
+def _line_index(node: yaml.Node, path: KeyPath = ()) -> dict[KeyPath, int]:
     """Map each key path in a YAML document to its 1-based line number."""
-    lines: dict[tuple[str | int, ...], int] = {path: node.start_mark.line + 1}
+    lines: dict[KeyPath, int] = {path: node.start_mark.line + 1}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key_path = (*path, str(key_node.value))
@@ -40,7 +43,7 @@ def _line_index(node: yaml.Node, path: tuple[str | int, ...] = ()) -> dict[tuple
     return lines
 
 
-def _nearest_line(lines: Mapping[tuple[str | int, ...], int], loc: tuple[str | int, ...]) -> int | None:
+def _nearest_line(lines: Mapping[KeyPath, int], loc: KeyPath) -> int | None:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
             return lines[loc[:end]]
@@ -58,24 +61,20 @@ def load_profile(path: Path) -> DeviceProfile:
         raise ProfileError(path, line, f"not valid YAML: {exc}") from exc
     if node is None or not isinstance(data, dict):
         raise ProfileError(path, 1, "a profile must be a YAML mapping")
+    lines = _line_index(node)
     try:
         profile = DeviceProfile.model_validate(data)
     except ValidationError as exc:
-        lines = _line_index(node)
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         key = ".".join(str(part) for part in loc) or "(top level)"
         raise ProfileError(path, _nearest_line(lines, loc), f"{key}: {first['msg']}") from exc
     if profile.device_type != path.stem:
         raise ProfileError(
-            path, lines_of(node, "device_type"),
+            path, lines.get(("device_type",)),
             f"device_type {profile.device_type!r} must match the file name {path.stem!r}",
         )
     return profile
-
-
-def lines_of(node: yaml.Node, key: str) -> int | None:
-    return _line_index(node).get((key,))
 
 
 @dataclass(frozen=True)

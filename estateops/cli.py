@@ -146,3 +146,65 @@ def serve(
     settings.api.host = host or settings.api.host
     settings.api.port = port or settings.api.port
     _run(run_api(settings))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    buildings: Annotated[int, Opt(min=1, help="Buildings in the simulated 龙涤小区")] = 60,
+    speed: Annotated[float, Opt(min=0.1, help="Simulated seconds per real second")] = 1.0,
+    port: Annotated[int | None, Opt(help="API port [8000]")] = None,
+    mqtt_port: Annotated[int, Opt(help="Embedded broker port (a free one if taken)")] = 1883,
+    faults: Annotated[bool, Opt(help="Script the demo faults (leak in 41号楼2单元, ...)")] = True,
+    duration: Annotated[float | None, Opt(help="Stop after this many seconds")] = None,
+) -> None:
+    """Run everything on embedded defaults: broker, store, gateway, API, simulated estate."""
+    from estateops.demo import DemoOptions, run_demo
+
+    settings = _settings(ctx)
+    settings.api.port = port or settings.api.port
+    options = DemoOptions(buildings=buildings, speed=speed, mqtt_port=mqtt_port, faults=faults,
+                          duration_s=duration)
+    _run(run_demo(settings, options))
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    buildings: Annotated[int, Opt(min=1, help="Buildings in the simulated estate")] = 60,
+    estate_id: Annotated[str, Opt(help="Estate id (slug)")] = "longdi",
+    devices: Annotated[int | None, Opt(min=1, help="Simulate this many devices")] = None,
+    rate: Annotated[float | None, Opt(help="Cap on messages per second, overall")] = None,
+    speed: Annotated[float, Opt(min=0.1, help="Simulated seconds per real second")] = 1.0,
+    faults: Annotated[bool, Opt(help="Script the default faults")] = True,
+    bridge: Annotated[bool, Opt(help="Few connections for many devices (load tests)")] = False,
+    duration: Annotated[float | None, Opt(help="Stop after this many seconds")] = None,
+    max_messages: Annotated[int | None, Opt(help="Stop after this many messages")] = None,
+    write_registry: Annotated[Path | None, Opt(
+        help="Write the estate as a registry import file and exit")] = None,
+) -> None:
+    """Pretend to be an estate's devices, publishing over MQTT per the device contract."""
+    from simulators.estate import build_estate, write_estate_yaml
+    from simulators.faults import FaultPlan, default_plan
+    from simulators.runner import SimulationConfig
+    from simulators.runner import simulate as run_simulation
+
+    estate = build_estate(buildings=buildings, estate_id=estate_id)
+    if write_registry is not None:
+        write_estate_yaml(estate, write_registry)
+        typer.echo(f"wrote {write_registry}")
+        return
+    mqtt = _settings(ctx).mqtt
+    config = SimulationConfig(
+        host=mqtt.host, port=mqtt.port, username=mqtt.effective_username,
+        password=mqtt.effective_password, tls=mqtt.tls, ca_file=mqtt.ca_file, estate=estate,
+        faults=default_plan(estate) if faults else FaultPlan.none(), speed=speed, rate=rate,
+        devices=devices, duration_s=duration, max_messages=max_messages,
+        mode="bridge" if bridge else "device",
+    )
+    _run(_report(run_simulation(config)))
+
+
+async def _report(simulation: Any) -> None:
+    stats = await simulation
+    typer.echo(str(stats))

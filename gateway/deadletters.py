@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
+from gateway.shielded import Shielded
 from services.registry.tables import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class DeadLetterSink:
         self._pending: list[DeadLetterRecord] = []
         self._max_pending = max_pending
         self._wake = asyncio.Event()
+        self._flushing = Shielded()
 
     def add(self, *, received_at: datetime, topic: str, reason: str, detail: str,
             payload: bytes, estate_id: str | None = None, device_id: str | None = None) -> None:
@@ -63,13 +65,14 @@ class DeadLetterSink:
                 await asyncio.sleep(FLUSH_INTERVAL_S)
                 await self._flush_until_saved()
         except asyncio.CancelledError:
+            await self._flushing.settle()
             await self.flush()
             raise
 
     async def _flush_until_saved(self) -> None:
         while self._pending:
             try:
-                await self.flush()
+                await self._flushing.run(self.flush())
             except Exception as exc:  # noqa: BLE001 - any database failure: keep and retry
                 log.warning("could not save %d dead letters (%s); retrying", len(self._pending),
                             exc)

@@ -209,6 +209,9 @@ def _tag_text(value: FieldValue) -> str:
     return str(value)
 
 
+NS_PER_MS = 1_000_000
+
+
 def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
     """The InfluxDB points for a reading: none, or one in the telemetry/event measurement."""
     models = models_for(profile)
@@ -231,4 +234,18 @@ def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
         fields["occurred"] = True
     if not fields:
         return []
-    return [Point(measurement=measurement, tags=tags, fields=fields, time_ns=reading.time_ns)]
+    return [Point(measurement=measurement, tags=tags, fields=fields,
+                  time_ns=storage_time_ns(reading))]
+
+
+def storage_time_ns(reading: Reading) -> int:
+    """The device's time, with a millisecond-precise one given sub-millisecond digits from seq.
+
+    InfluxDB keeps one point per series and instant, so two messages of a device in the
+    same millisecond (two cars through one lane) would overwrite each other. The seq makes
+    them distinct while a redelivery (same seq) still lands on, and overwrites, itself.
+    """
+    if reading.seq is None or reading.time_ns % NS_PER_MS:
+        return reading.time_ns
+    return reading.time_ns + reading.seq % NS_PER_MS
+

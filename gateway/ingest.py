@@ -5,6 +5,7 @@ Independent of MQTT, so it is tested by calling `handle` directly.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,6 +19,10 @@ from gateway.directory import DeviceDirectory
 from gateway.model import Channel, Reading, Topic, TopicError
 from gateway.state import StateTracker
 from gateway.writer import PointWriter
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "internal_error"
 
 
 class Outcome(StrEnum):
@@ -40,22 +45,26 @@ class Ingestor:
         try:
             return await self._ingest(topic_name, payload, received_ns)
         except Rejected as rejection:
-            self._reject(topic_name, payload, received_ns, rejection)
+            self._reject(topic_name, payload, received_ns, rejection.reason, rejection.detail)
+            return Outcome.REJECTED
+        except Exception as exc:  # a bug must cost one message, never the gateway
+            log.exception("failed to ingest a message on %s", topic_name)
+            self._reject(topic_name, payload, received_ns, INTERNAL_ERROR, repr(exc))
             return Outcome.REJECTED
 
     async def _ingest(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
         try:
             topic = Topic.parse(topic_name)
         except TopicError as exc:
-            raise Rejected(RejectReason.BAD_TOPIC, str(exc)) from exc
+            raise Rejected(RejectReason.bad_topic, str(exc)) from exc
         metrics.MESSAGES_RECEIVED.labels(channel=topic.channel).inc()
         device = await self.directory.lookup(topic.estate_id, topic.device_id)
         if device is None or not device.enabled:
-            raise Rejected(RejectReason.UNKNOWN_DEVICE,
+            raise Rejected(RejectReason.unknown_device,
                            f"device {topic.device_id!r} is not registered in estate "
                            f"{topic.estate_id!r}" + ("" if device is None else " (disabled)"))
         if device.device_type != topic.device_type:
-            raise Rejected(RejectReason.TYPE_MISMATCH,
+            raise Rejected(RejectReason.type_mismatch,
                            f"topic says {topic.device_type!r}, registry says "
                            f"{device.device_type!r}")
         profile = self.profiles.get(topic.device_type)
@@ -82,13 +91,13 @@ class Ingestor:
                                       received_ns=reading.received_ns, values=values,
                                       seq=reading.seq)
 
-    def _reject(self, topic_name: str, payload: bytes, received_ns: int,
-                rejection: Rejected) -> None:
+    def _reject(self, topic_name: str, payload: bytes, received_ns: int, reason: str,
+                detail: str) -> None:
         parts = topic_name.split("/")
         estate_id, device_id = (parts[1], parts[3]) if len(parts) == 5 else (None, None)
         self.dead_letters.add(
             received_at=datetime.fromtimestamp(received_ns / 1e9, tz=UTC), topic=topic_name,
-            reason=rejection.reason, detail=rejection.detail, payload=payload,
+            reason=reason, detail=detail, payload=payload,
             estate_id=(estate_id or None) and estate_id[:64],
             device_id=(device_id or None) and device_id[:64],
         )

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.model import FieldValue
+from gateway.shielded import Shielded
 from services.registry.tables import DeviceState
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class StateTracker:
         self._flush_interval_s = flush_interval_s
         self._pending: dict[int, PendingState] = {}
         self._newest_telemetry_ns: dict[int, int] = {}
+        self._flushing = Shielded()
 
     def _entry(self, device_pk: int, received_ns: int) -> PendingState:
         entry = self._pending.get(device_pk)
@@ -95,11 +97,12 @@ class StateTracker:
             while True:
                 await asyncio.sleep(self._flush_interval_s)
                 try:
-                    await self.flush()
+                    await self._flushing.run(self.flush())
                 except Exception as exc:  # noqa: BLE001 - keep the changes, try again
                     log.warning("could not save device state (%s); retrying", exc)
                     await asyncio.sleep(RETRY_DELAY_S)
         except asyncio.CancelledError:
+            await self._flushing.settle()
             await self.flush()
             raise
 
@@ -118,7 +121,7 @@ class StateTracker:
 
 
 def _upsert(session: AsyncSession, row: dict[str, Any]) -> Any:
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(DeviceState).values(**row)
     changes = {key: statement.excluded[key] for key in row if key != "device_pk"}

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from gateway import metrics
 from gateway.model import Point
+from gateway.shielded import Shielded
 from gateway.store.base import StoreError, TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class PointWriter:
         self._flush_interval_s = flush_interval_s
         self._queue: asyncio.Queue[Point] = asyncio.Queue(maxsize=queue_size)
         self._on_rejected = on_rejected
+        self._writing = Shielded()
+        self._unwritten: list[Point] = []
 
     async def put(self, points: Sequence[Point]) -> None:
         for point in points:
@@ -48,10 +51,15 @@ class PointWriter:
                 batch = await self._next_batch()
                 await self._write_until_stored(batch)
         except asyncio.CancelledError:
+            await self._writing.settle()
             await self.drain()
             raise
 
     async def drain(self) -> None:
+        """Write what is left (a batch cut short by shutdown, then the queue), trying a
+        few times each; points that still cannot be written are dead-lettered, not lost."""
+        if self._unwritten:
+            await self._write_until_stored(self._unwritten, attempts=3)
         while not self._queue.empty():
             batch = self._take_ready(self._batch_size)
             await self._write_until_stored(batch, attempts=3)
@@ -82,7 +90,7 @@ class PointWriter:
         while True:
             attempt += 1
             try:
-                await self._write(batch)
+                await self._writing.run(self._write(batch))
                 return
             except StoreError as exc:
                 if not exc.retryable:
@@ -97,9 +105,11 @@ class PointWriter:
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, MAX_BACKOFF_S)
 
-    async def _write(self, batch: Sequence[Point]) -> None:
+    async def _write(self, batch: list[Point]) -> None:
+        self._unwritten = batch
         started = time.perf_counter()
         await self._store.write(batch)
+        self._unwritten = []
         metrics.WRITE_LATENCY.observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.observe(len(batch))
         metrics.POINTS_WRITTEN.inc(len(batch))

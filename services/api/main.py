@@ -29,7 +29,7 @@ async def _open_sessions(
 
 async def _open_store(settings: Settings, stack: AsyncExitStack) -> TelemetryStore:
     # Imported here so the store backends load only when the API opens its own store.
-    from gateway.store.factory import open_store  # noqa: PLC0415
+    from gateway.store.factory import open_store
 
     return await stack.enter_async_context(
         open_store(settings.influx, settings.embedded_telemetry_path)

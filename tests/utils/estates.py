@@ -27,7 +27,9 @@ def small_estate(estate_id: str) -> EstateFile:
     return EstateFile.model_validate({"estates": [{
         "id": estate_id,
         "name": "龙涤小区",
-        "buildings": [{"code": "b41", "name": "41号楼", "units": [{"code": "u2", "name": "2单元"}]}],
+        "buildings": [
+            {"code": "b41", "name": "41号楼", "units": [{"code": "u2", "name": "2单元"}]},
+        ],
         "devices": [
             {"id": "leak-1", "type": "leak_sensor", "name": "水表间漏水", "building": "b41",
              "unit": "u2", "location": "水表间"},

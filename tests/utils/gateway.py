@@ -46,9 +46,9 @@ async def running_gateway(settings: Settings, *, store: TelemetryStore,
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *,
-                     timeout: float = 15.0, interval: float = 0.1) -> T:
+                     within: float = 15.0, interval: float = 0.1) -> T:
     """Poll `probe` until `done(result)`; return the last result either way (assert on it)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     result = await probe()
     while not done(result) and time.monotonic() < deadline:
         await asyncio.sleep(interval)

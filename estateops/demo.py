@@ -1,0 +1,96 @@
+"""`estateops demo`: the whole system on embedded defaults, with a simulated estate."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from estateops.broker import embedded_broker
+from estateops.resources import open_resources
+from estateops.run import api_server, gateway_for, serve_until_stopped
+from estateops.settings import Settings
+from services.registry.importer import import_estates
+from simulators.estate import build_estate
+from simulators.faults import FaultPlan, default_plan
+from simulators.runner import SimulationConfig, simulate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    buildings: int = 60
+    speed: float = 1.0
+    mqtt_port: int = 1883
+    faults: bool = True
+    duration_s: float | None = None
+
+
+def _port_or_free(port: int, host: str = "127.0.0.1") -> int:
+    """The wanted port if it is free, else any free one (a system mosquitto may hold 1883)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+            return port
+        except OSError:
+            probe.bind((host, 0))
+            free: int = probe.getsockname()[1]
+            return free
+
+
+@contextlib.asynccontextmanager
+async def _broker_for(settings: Settings, options: DemoOptions) -> AsyncIterator[None]:
+    if "url" in settings.mqtt.model_fields_set:
+        yield  # a broker was configured: use it
+        return
+    port = _port_or_free(options.mqtt_port)
+    async with embedded_broker(port=port) as url:
+        settings.mqtt.url = url
+        yield
+
+
+def _banner(settings: Settings, devices: int) -> str:
+    api = f"http://{settings.api.host}:{settings.api.port}"
+    store = settings.influx.url or f"embedded ({settings.embedded_telemetry_path})"
+    return "\n".join([
+        "",
+        "EstateOps demo is running",
+        f"  devices, live last state  {api}/api/v1/devices",
+        f"  API docs                  {api}/docs",
+        f"  dead letters              {api}/api/v1/dead-letters",
+        f"  metrics                   {api}/metrics",
+        f"  MQTT broker               {settings.mqtt.url}",
+        f"  telemetry store           {store}",
+        f"  registry                  {settings.effective_database_url}",
+        f"  simulated devices         {devices}",
+        "Press Ctrl-C to stop.",
+        "",
+    ])
+
+
+async def run_demo(settings: Settings, options: DemoOptions) -> None:
+    estate = build_estate(buildings=options.buildings)
+    devices = sum(len(entry.devices) for entry in estate.estates)
+    async with _broker_for(settings, options), open_resources(settings) as resources:
+        summary = await import_estates(resources.sessions, estate, resources.profiles)
+        log.info("registry: %s", summary)
+        gateway = gateway_for(resources)
+        server = api_server(resources)
+        config = SimulationConfig(
+            host=settings.mqtt.host, port=settings.mqtt.port, estate=estate, speed=options.speed,
+            faults=default_plan(estate) if options.faults else FaultPlan.none(),
+            duration_s=options.duration_s, client_id_prefix="demo-sim",
+        )
+        async with asyncio.TaskGroup() as tasks:
+            gateway_task = tasks.create_task(gateway.run(), name="gateway")
+            tasks.create_task(serve_until_stopped(server), name="api")
+            await asyncio.wait_for(gateway.connected.wait(), timeout=30)
+            print(_banner(settings, devices), flush=True)
+            stats = await simulate(config)
+            log.info("simulation ended: %s", stats)
+            server.should_exit = True
+            gateway_task.cancel()
