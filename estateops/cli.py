@@ -51,6 +51,8 @@ def main(
     influx_database: Annotated[str | None, Opt(help="InfluxDB 1.x database")] = None,
     influx_org: Annotated[str | None, Opt()] = None,
     influx_bucket: Annotated[str | None, Opt()] = None,
+    profile_dir: Annotated[list[Path] | None, Opt(
+        help="Extra device-profile folder (repeatable)")] = None,
     log_level: Annotated[str | None, Opt(help="DEBUG, INFO, WARNING")] = None,
 ) -> None:
     """Options here apply to every command and override ESTATEOPS_* variables."""
@@ -58,7 +60,7 @@ def main(
         data_dir=data_dir, database_url=database_url, mqtt__url=mqtt_url,
         influx__url=influx_url, influx__api_version=influx_api_version,
         influx__token=influx_token, influx__database=influx_database, influx__org=influx_org,
-        influx__bucket=influx_bucket, log_level=log_level,
+        influx__bucket=influx_bucket, profile_dirs=profile_dir or None, log_level=log_level,
     )
     try:
         settings = Settings(**flags)

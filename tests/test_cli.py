@@ -1,0 +1,114 @@
+"""The `estateops` command line: what an operator types, and what it answers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from estateops.cli import app
+from simulators.estate import build_estate, write_estate_yaml
+from tests.fixtures.processes import free_port
+
+runner = CliRunner()
+BAD_PROFILE = """\
+device_type: fridge
+name: {en: Fridge, zh: 冰箱}
+reporting_interval_s: 60
+measurement: fridge
+telemetry:
+  temperature_c: {type: float, colour: blue}
+"""
+
+
+@pytest.fixture
+def bad_profile_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "fridge.yaml").write_text(BAD_PROFILE, encoding="utf-8")
+    return folder
+
+
+def test_profiles_check_lists_the_device_types() -> None:
+    result = runner.invoke(app, ["profiles", "check"])
+    assert result.exit_code == 0, result.output
+    assert "leak_sensor" in result.output
+    assert "barrier_gate" in result.output
+
+
+@pytest.mark.parametrize("command", [["profiles", "check"], ["gateway"], ["serve"]])
+def test_a_bad_profile_stops_start_up_naming_file_and_line(
+        bad_profile_dir: Path, tmp_path: Path, command: list[str]) -> None:
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "--profile-dir",
+                                 str(bad_profile_dir), *command])
+    assert result.exit_code == 2
+    assert f"{bad_profile_dir / 'fridge.yaml'}:6" in result.output
+    assert "colour" in result.output
+
+
+def test_registry_import_twice_updates_in_place(tmp_path: Path) -> None:
+    estate_file = tmp_path / "estate.yaml"
+    write_estate_yaml(build_estate(buildings=2), estate_file)
+    database = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    first = runner.invoke(app, ["--database-url", database, "registry", "import",
+                                str(estate_file)])
+    second = runner.invoke(app, ["--database-url", database, "registry", "import",
+                                 str(estate_file)])
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert first.output != second.output  # first creates, second finds everything unchanged
+
+
+def test_registry_import_of_a_bad_file_is_a_clear_error(tmp_path: Path) -> None:
+    estate_file = tmp_path / "estate.yaml"
+    estate_file.write_text("estates:\n  - id: Bad Id\n    name: x\n", encoding="utf-8")
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "registry", "import",
+                                 str(estate_file)])
+    assert result.exit_code == 2
+    assert "estate.yaml" in result.output
+
+
+def test_demo_starts_serves_live_state_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    api_port, mqtt_port = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    command = [sys.executable, "-m", "estateops", "--data-dir", str(tmp_path / "var"), "demo",
+               "--buildings", "1", "--speed", "60", "--port", str(api_port),
+               "--mqtt-port", str(mqtt_port)]
+    with log.open("wb") as out:
+        demo = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        devices = _wait_for_live_devices(f"http://127.0.0.1:{api_port}", demo, log)
+        demo.send_signal(signal.SIGINT)
+        exit_code = demo.wait(timeout=30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    output = log.read_text(errors="replace")
+    assert exit_code == 0, output[-3000:]
+    assert "EstateOps demo is running" in output
+    assert any(device["last_telemetry"] for device in devices)
+    assert all(device["estate_id"] == "longdi" for device in devices)
+
+
+def _wait_for_live_devices(api: str, demo: subprocess.Popen[bytes],
+                           log: Path) -> list[dict[str, object]]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert demo.poll() is None, log.read_text(errors="replace")[-3000:]
+        try:
+            body = httpx.get(f"{api}/api/v1/devices", params={"limit": 500}, timeout=2).json()
+        except httpx.HTTPError:
+            body = {"data": []}
+        devices: list[dict[str, object]] = body["data"]
+        if any(device["last_telemetry"] for device in devices):
+            return devices
+        time.sleep(0.5)
+    pytest.fail("no simulated device reached the API: " + log.read_text(errors="replace")[-3000:])
