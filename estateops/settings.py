@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -25,7 +25,7 @@ class MqttSettings(BaseModel):
     password: SecretStr | None = None
     ca_file: Path | None = Field(default=None, description="CA bundle for mqtts://")
     client_id: str = "estateops-gateway"
-    qos: Literal[0, 1] = 1
+    qos: Annotated[int, Field(ge=0, le=1)] = 1
     shared_group: str | None = Field(
         default=None, description="MQTT 5 shared-subscription group for several gateways"
     )
@@ -72,9 +72,9 @@ class InfluxSettings(BaseModel):
     url: str | None = Field(
         default=None, description="InfluxDB base URL; unset means the embedded telemetry store"
     )
-    api_version: Literal[1, 2] = Field(
-        default=2, description="2: v2 write API with token (InfluxDB 2.x/3.x, 1.8+); 1: v1 /write"
-    )
+    api_version: Annotated[int, Field(
+        ge=1, le=2, description="2: v2 write API with token (InfluxDB 2.x/3.x, 1.8+); 1: v1 /write"
+    )] = 2
     database: str = Field(default="estateops", description="v1 database (and v2 DBRP for InfluxQL)")
     org: str = "estateops"
     bucket: str = "estateops"

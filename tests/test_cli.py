@@ -75,7 +75,9 @@ def test_registry_import_of_a_bad_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "estate.yaml" in result.output
 
 
-def test_demo_starts_serves_live_state_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+def test_demo_starts_serves_live_state_and_stops_cleanly(tmp_path: Path,
+                                                         stop_signal: signal.Signals) -> None:
     api_port, mqtt_port = free_port(), free_port()
     log = tmp_path / "demo.log"
     command = [sys.executable, "-m", "estateops", "--data-dir", str(tmp_path / "var"), "demo",
@@ -86,7 +88,7 @@ def test_demo_starts_serves_live_state_and_stops_on_ctrl_c(tmp_path: Path) -> No
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         devices = _wait_for_live_devices(f"http://127.0.0.1:{api_port}", demo, log)
-        demo.send_signal(signal.SIGINT)
+        demo.send_signal(stop_signal)
         exit_code = demo.wait(timeout=30)
     finally:
         if demo.poll() is None:

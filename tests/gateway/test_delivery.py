@@ -1,0 +1,123 @@
+"""Contract details end to end: timestamps, redelivery, status and the Last Will."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiomqtt
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.store.influx_v1 import InfluxV1Store
+from services.registry.tables import Device, DeviceState
+from tests.fixtures.influx import HttpServer, influx_rows, unique_name
+from tests.fixtures.mosquitto import Broker
+from tests.fixtures.processes import require_binary
+from tests.utils.estates import register_small_estate, topic
+from tests.utils.gateway import eventually, gateway_settings, running_gateway
+
+CONTRACT_INSTANT_MS = 1_795_305_600_000  # the contract's example instant
+CONTRACT_INSTANT_RFC3339 = "2026-11-22T08:00:00+08:00"
+
+
+@pytest.fixture
+async def store(influxdb_v1: HttpServer) -> AsyncIterator[InfluxV1Store]:
+    influx = InfluxV1Store(influxdb_v1.url, unique_name("delivery"))
+    async with httpx.AsyncClient(base_url=influxdb_v1.url) as client:
+        created = await client.post("/query", params={"q": f"CREATE DATABASE {influx.database}"})
+        created.raise_for_status()
+    yield influx
+    await influx.aclose()
+
+
+@pytest.fixture
+async def estate_id(sessions: async_sessionmaker[AsyncSession]) -> str:
+    return await register_small_estate(sessions)
+
+
+async def _rows(store: InfluxV1Store, server: HttpServer, statement: str) -> list[dict[str, object]]:
+    return await influx_rows(server.url, store.database, statement)
+
+
+async def test_epoch_ms_and_rfc3339_land_at_the_same_instant(
+        mosquitto: Broker, influxdb_v1: HttpServer, database_url: str,
+        sessions: async_sessionmaker[AsyncSession], store: InfluxV1Store, estate_id: str,
+        tmp_path: Path) -> None:
+    settings = gateway_settings(broker_url=mosquitto.url, database_url=database_url,
+                                data_dir=tmp_path, estate_id=estate_id)
+    async with (running_gateway(settings, store=store, sessions=sessions),
+                aiomqtt.Client(mosquitto.host, mosquitto.port) as device):
+        await device.publish(topic(estate_id, "leak_sensor"),
+                             json.dumps({"ts": CONTRACT_INSTANT_MS, "leak": True}), qos=1)
+        await device.publish(topic(estate_id, "voice_light"),
+                             json.dumps({"ts": CONTRACT_INSTANT_RFC3339, "state": "on"}), qos=1)
+        leak = await eventually(lambda: _rows(store, influxdb_v1, "SELECT * FROM leak_sensor"),
+                                bool)
+        light = await eventually(lambda: _rows(store, influxdb_v1, "SELECT * FROM voice_light"),
+                                 bool)
+    assert [row["time"] for row in leak] == [CONTRACT_INSTANT_MS * 1_000_000]
+    assert [row["time"] for row in light] == [CONTRACT_INSTANT_MS * 1_000_000]
+
+
+async def test_a_redelivered_seq_is_stored_once(
+        mosquitto: Broker, influxdb_v1: HttpServer, database_url: str,
+        sessions: async_sessionmaker[AsyncSession], store: InfluxV1Store, estate_id: str,
+        tmp_path: Path) -> None:
+    settings = gateway_settings(broker_url=mosquitto.url, database_url=database_url,
+                                data_dir=tmp_path, estate_id=estate_id)
+    first = {"seq": 812, "leak": False, "battery": 96}  # no ts: time of receipt differs
+    second = {"seq": 813, "leak": False, "battery": 95}
+    async with (running_gateway(settings, store=store, sessions=sessions),
+                aiomqtt.Client(mosquitto.host, mosquitto.port) as device):
+        for payload in (first, first, second, first):
+            await device.publish(topic(estate_id, "leak_sensor"), json.dumps(payload), qos=1)
+        rows = await eventually(
+            lambda: _rows(store, influxdb_v1, "SELECT battery FROM leak_sensor"),
+            lambda found: len(found) >= 2)
+    assert sorted(row["battery"] for row in rows) == [95, 96]
+
+
+async def test_status_and_last_will_set_online_and_offline(
+        mosquitto: Broker, database_url: str, sessions: async_sessionmaker[AsyncSession],
+        store: InfluxV1Store, estate_id: str, tmp_path: Path) -> None:
+    settings = gateway_settings(broker_url=mosquitto.url, database_url=database_url,
+                                data_dir=tmp_path, estate_id=estate_id)
+    status_topic = topic(estate_id, "barrier_gate", "status")
+
+    async def online() -> bool | None:
+        async with sessions() as session:
+            return await session.scalar(
+                select(DeviceState.online).join(Device, Device.id == DeviceState.device_pk)
+                .where(Device.device_id == "gate-1"))
+
+    async with running_gateway(settings, store=store, sessions=sessions):
+        gate = _device_with_last_will(mosquitto, status_topic)
+        try:
+            async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
+                await client.publish(status_topic, b"online", qos=1, retain=True)
+            came_online = await eventually(online, lambda value: value is True)
+            gate.kill()  # a power cut: no DISCONNECT, so the broker sends the Will
+            went_offline = await eventually(online, lambda value: value is False)
+        finally:
+            gate.kill()
+            gate.wait()
+    assert came_online is True
+    assert went_offline is False
+
+
+def _device_with_last_will(broker: Broker, status_topic: str) -> subprocess.Popen[bytes]:
+    """A connected client whose Last Will is a retained "offline", as the contract says."""
+    binary = require_binary("mosquitto_sub", "mosquitto-clients")
+    gate = subprocess.Popen([
+        binary, "-h", broker.host, "-p", str(broker.port), "-t", "nothing/here", "-q", "1",
+        "--will-topic", status_topic, "--will-payload", "offline", "--will-retain",
+        "--will-qos", "1",
+    ])
+    time.sleep(0.5)  # let it connect before it "dies"
+    return gate
