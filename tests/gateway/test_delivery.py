@@ -41,7 +41,8 @@ async def estate_id(sessions: async_sessionmaker[AsyncSession]) -> str:
     return await register_small_estate(sessions)
 
 
-async def _rows(store: InfluxV1Store, server: HttpServer, statement: str) -> list[dict[str, object]]:
+async def _rows(store: InfluxV1Store, server: HttpServer,
+                statement: str) -> list[dict[str, object]]:
     return await influx_rows(server.url, store.database, statement)
 
 
