@@ -224,7 +224,7 @@ def test_telemetry_point_has_tag_fields_as_strings_and_no_nulls_or_seq() -> None
     assert point.tags == {"estate": "longdi", "device": "dev-001", "connector": "1"}
     assert point.fields == {"status": "charging", "power_kw": 1.8, "energy_kwh": 0.62,
                             "temperature_c": 48.5, "firmware": "2.0"}
-    assert point.time_ns == CONTRACT_TS_NS
+    assert point.time_ns == CONTRACT_TS_NS + 9  # seq 9 in the sub-millisecond digits
 
 
 def test_reading_of_only_nulls_and_tags_gets_no_point() -> None:
@@ -292,3 +292,16 @@ def test_random_input_only_ever_raises_rejected() -> None:
                         assert all(not isinstance(value, float) or math.isfinite(value)
                                    for value in point.fields.values())
     assert {"Reading", "StatusChange", RejectReason.wrong_type} <= outcomes
+
+
+def test_same_millisecond_messages_stay_apart_and_a_redelivery_overwrites_itself() -> None:
+    profile = PROFILES.by_type["barrier_gate"]
+
+    def stored_time(seq: int) -> int:
+        payload = event_payload("barrier_gate", "vehicle_entry", seq=seq, ts=CONTRACT_TS_MS)
+        reading = decode_reading("barrier_gate", payload, channel=Channel.EVENT)
+        return reading_to_points(reading, profile)[0].time_ns
+
+    assert stored_time(41) != stored_time(42)
+    assert stored_time(41) == stored_time(41)
+    assert abs(stored_time(41) - CONTRACT_TS_NS) < 1_000_000
