@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -110,19 +112,25 @@ class StateTracker:
         pending, self._pending = self._pending, {}
         if not pending:
             return
+        # One executemany per set of changed columns, not one statement per device.
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for device_pk, entry in pending.items():
+            row = entry.as_row(device_pk)
+            groups[tuple(sorted(row))].append(row)
         try:
             async with self._sessions.begin() as session:
-                for device_pk, entry in pending.items():
-                    await session.execute(_upsert(session, entry.as_row(device_pk)))
+                dialect = session.get_bind().dialect.name
+                for columns, rows in groups.items():
+                    await session.execute(_upsert(dialect, columns), rows)
         except BaseException:
             for device_pk, entry in pending.items():
                 self._pending.setdefault(device_pk, entry)
             raise
 
 
-def _upsert(session: AsyncSession, row: dict[str, Any]) -> Any:
-    dialect = session.get_bind().dialect.name
+@lru_cache(maxsize=64)
+def _upsert(dialect: str, columns: tuple[str, ...]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(DeviceState).values(**row)
-    changes = {key: statement.excluded[key] for key in row if key != "device_pk"}
+    statement = insert(DeviceState)
+    changes = {name: statement.excluded[name] for name in columns if name != "device_pk"}
     return statement.on_conflict_do_update(index_elements=["device_pk"], set_=changes)
