@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 
 from services.db import Base
 
-TABLE_MODULES = ("services.registry.tables",)
+TABLE_MODULES = ("services.registry.tables", "services.workorders.tables")
 
 
 def target_metadata() -> MetaData:

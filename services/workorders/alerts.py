@@ -1,0 +1,102 @@
+"""Tell people: apprise to staff, alert routes and residents, and JSON on the MQTT alert topic.
+
+Each channel fails alone: a dead webhook does not stop the MQTT message, a broker outage
+does not stop the webhook, and nothing raises back into intake or escalation (logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+import aiomqtt
+import apprise
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.workorders.alert import Alert
+from services.workorders.messages import resident_body, resident_title, staff_body, staff_title
+from services.workorders.recipients import Route, route_alert
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one notify did: how many apprise targets, and whether each channel got it."""
+
+    staff_targets: int
+    resident_targets: int
+    staff_sent: bool
+    residents_sent: bool
+    published: bool
+
+
+def send_with_apprise(urls: list[str], title: str, body: str) -> bool:
+    """Blocking: send one message to every URL; True if all targets took it."""
+    sender = apprise.Apprise()
+    for url in urls:
+        if not sender.add(url):
+            log.warning("not an apprise URL, skipped: %s", url.split("://", 1)[0] + "://...")
+    if len(sender) == 0:
+        return False
+    return bool(sender.notify(title=title, body=body))
+
+
+class Notifier:
+    """Sends alerts. `mqtt` is a connected, long-lived aiomqtt client (None: no MQTT)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
+                 mqtt: aiomqtt.Client | None, qos: int = 1,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self._sessions = sessions
+        self._mqtt = mqtt
+        self._qos = qos
+        self._timeout_s = timeout_s
+
+    async def notify(self, alert: Alert) -> Delivery:
+        route = await self._route(alert)
+        staff_sent = await self._apprise(
+            route.staff_urls, staff_title(alert), staff_body(alert, route.place, route.timezone))
+        residents_sent = await self._apprise(
+            route.resident_urls, resident_title(alert), resident_body(alert, route.place))
+        published = await self._publish(alert, route)
+        log.info("alert %s of work order %s: %d staff targets (%s), %d residents (%s), mqtt %s",
+                 alert.kind, alert.work_order_id, len(route.staff_urls), staff_sent,
+                 len(route.resident_urls), residents_sent, published)
+        return Delivery(len(route.staff_urls), len(route.resident_urls), staff_sent,
+                        residents_sent, published)
+
+    async def _route(self, alert: Alert) -> Route:
+        try:
+            async with self._sessions() as session:
+                return await route_alert(session, alert)
+        except Exception:  # still publish on MQTT without the database
+            log.exception("could not look up who to alert for work order %s",
+                          alert.work_order_id)
+            return Route()
+
+    async def _apprise(self, urls: list[str], title: str, body: str) -> bool:
+        if not urls:
+            return False
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(send_with_apprise, urls, title, body), self._timeout_s)
+        except Exception:  # one channel failing must not stop the others
+            log.exception("apprise could not send %r", title)
+            return False
+
+    async def _publish(self, alert: Alert, route: Route) -> bool:
+        if self._mqtt is None:
+            return False
+        payload = json.dumps({**alert.as_json(), "place": route.place}, ensure_ascii=False)
+        try:
+            await asyncio.wait_for(
+                self._mqtt.publish(alert.topic, payload, qos=self._qos), self._timeout_s)
+        except (aiomqtt.MqttError, TimeoutError) as exc:
+            log.warning("could not publish alert on %s: %s", alert.topic, exc)
+            return False
+        return True

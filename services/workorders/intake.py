@@ -1,0 +1,123 @@
+"""Anomalies from the gateway become work orders: one open work order per device and rule.
+
+The database enforces it: a partial unique index on (device_pk, rule) over the work orders
+that are not closed or cancelled, and one INSERT ... ON CONFLICT DO UPDATE per anomaly. Two
+gateways racing, a redelivered message or a flapping sensor therefore all land on the same row:
+a new condition counts as a recurrence; the very same anomaly again (same device, rule and
+detection time: a redelivery) changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.workorders.deadlines import deadlines_for, ledger_colour, policy_for
+from services.workorders.model import Anomaly, AnomalyKind, Source, Status
+from services.workorders.places import device_place
+from services.workorders.schemas import SENSOR, Action, EventKind
+from services.workorders.service import transition
+from services.workorders.sql import upsert_insert
+from services.workorders.tables import OPEN_PREDICATE, WorkOrder
+from services.workorders.timeline import record
+
+CLOSED_STATUSES = (Status.CLOSED, Status.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    """What an anomaly did: `created` a work order, or added to the open one.
+
+    work_order_id is None for a CLEARED anomaly with no open work order; `duplicate` is True
+    when the anomaly had already been taken in (a redelivery) and nothing changed.
+    """
+
+    work_order_id: int | None
+    created: bool
+    recurrence_count: int
+    duplicate: bool = False
+
+
+def _evidence(anomaly: Anomaly) -> dict[str, Any]:
+    return {"device_id": anomaly.device_id, "device_type": anomaly.device_type,
+            "rule": anomaly.rule, "detected_at": anomaly.at.isoformat(),
+            "readings": [dict(reading) for reading in anomaly.readings]}
+
+
+async def intake(session: AsyncSession, anomaly: Anomaly, *, now: datetime) -> IntakeResult:
+    """Take one anomaly in; the caller commits (and alerts if `created`)."""
+    if anomaly.kind is AnomalyKind.CLEARED:
+        return await _cleared(session, anomaly, now)
+    row = await _upsert(session, anomaly, now)
+    if row is None:
+        return await _duplicate(session, anomaly)
+    work_order_id, count, status = row.id, row.recurrence_count, row.status
+    if count == 0:
+        await record(session, work_order_id, EventKind.RAISED, actor=SENSOR, at=now,
+                     data=_evidence(anomaly))
+        return IntakeResult(work_order_id, created=True, recurrence_count=0)
+    await record(session, work_order_id, EventKind.RECURRED, actor=SENSOR, at=now,
+                 data={**_evidence(anomaly), "recurrence_count": count})
+    if status == Status.RESOLVED:  # the fix did not hold: back to the people who resolved it
+        await transition(session, work_order_id, Action.REOPEN, actor=SENSOR, now=now,
+                         note="the condition came back after the work order was resolved")
+    return IntakeResult(work_order_id, created=False, recurrence_count=count)
+
+
+async def _upsert(session: AsyncSession, anomaly: Anomaly,
+                  now: datetime) -> Row[tuple[int, int, str]] | None:
+    place = await device_place(session, anomaly.device_pk, anomaly.estate_id)
+    deadlines = deadlines_for(anomaly.category, anomaly.priority, start=now,
+                              policy=await policy_for(session, anomaly.estate_id))
+    statement = upsert_insert(session, WorkOrder).values(
+        estate_id=anomaly.estate_id, building_id=place.building_id, unit_id=place.unit_id,
+        location=place.location, device_pk=anomaly.device_pk, rule=anomaly.rule,
+        source=Source.SENSOR, category=anomaly.category, title_en=anomaly.title_en,
+        title_zh=anomaly.title_zh, description="", priority=anomaly.priority, team=anomaly.team,
+        status=Status.OPEN, recurrence_count=0, last_detected_at=anomaly.at,
+        ack_due_at=deadlines.ack_due_at, resolve_due_at=deadlines.resolve_due_at,
+        plan_due_at=deadlines.plan_due_at, escalation_level=0,
+        ledger_colour=ledger_colour(anomaly.category), created_at=now, updated_at=now,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[WorkOrder.device_pk, WorkOrder.rule],
+        index_where=text(OPEN_PREDICATE),
+        set_={"recurrence_count": WorkOrder.recurrence_count + 1,
+              "last_detected_at": statement.excluded.last_detected_at,
+              "updated_at": statement.excluded.updated_at},
+        where=or_(WorkOrder.last_detected_at.is_(None),
+                  WorkOrder.last_detected_at != statement.excluded.last_detected_at),
+    ).returning(WorkOrder.id, WorkOrder.recurrence_count, WorkOrder.status)
+    result = await session.execute(statement)
+    row: Row[tuple[int, int, str]] | None = result.one_or_none()
+    return row
+
+
+def _open_for(anomaly: Anomaly) -> Any:
+    return and_(WorkOrder.device_pk == anomaly.device_pk, WorkOrder.rule == anomaly.rule,
+                WorkOrder.status.not_in(CLOSED_STATUSES))
+
+
+async def _duplicate(session: AsyncSession, anomaly: Anomaly) -> IntakeResult:
+    row = (await session.execute(
+        select(WorkOrder.id, WorkOrder.recurrence_count).where(_open_for(anomaly))
+    )).one()
+    return IntakeResult(row.id, created=False, recurrence_count=row.recurrence_count,
+                        duplicate=True)
+
+
+async def _cleared(session: AsyncSession, anomaly: Anomaly, now: datetime) -> IntakeResult:
+    """The condition is gone: say so on the open work order, which people still close."""
+    row = (await session.execute(
+        select(WorkOrder.id, WorkOrder.recurrence_count).where(_open_for(anomaly))
+    )).one_or_none()
+    if row is None:
+        return IntakeResult(None, created=False, recurrence_count=0)
+    await session.execute(update(WorkOrder).where(WorkOrder.id == row.id).values(updated_at=now))
+    await record(session, row.id, EventKind.CLEARED, actor=SENSOR, at=now,
+                 data=_evidence(anomaly))
+    return IntakeResult(row.id, created=False, recurrence_count=row.recurrence_count)

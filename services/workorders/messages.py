@@ -1,0 +1,54 @@
+"""The words of an alert, for staff (bilingual, with the deadline) and for residents (Chinese
+first, no internal details)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from services.workorders.alert import Alert, AlertKind
+
+DEADLINE_WORDS = {"ack": "接单 acknowledge", "resolve": "完成 resolve", "plan": "方案 plan"}
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def staff_title(alert: Alert) -> str:
+    what = {
+        AlertKind.CREATED: "新工单 new",
+        AlertKind.ESCALATED: f"超时升级 escalated L{alert.level}",
+        AlertKind.ASSIGNED: "派单 assigned",
+    }[alert.kind]
+    return f"[{alert.priority}] {what}: {alert.title_zh or alert.title_en}"
+
+
+def staff_body(alert: Alert, place: str, timezone: str) -> str:
+    lines = [
+        f"工单 work order #{alert.work_order_id} ({alert.estate_id})",
+        f"{alert.title_zh} / {alert.title_en}".strip(" /"),
+        f"地点 place: {place or '-'}",
+        f"班组 team: {alert.team}  状态 status: {alert.status}",
+    ]
+    if alert.kind is AlertKind.ESCALATED and alert.deadline and alert.due_at:
+        words = DEADLINE_WORDS.get(alert.deadline, alert.deadline)
+        lines.append(f"已超期 missed: {words} by {local_time(alert.due_at, timezone)}")
+    return "\n".join(lines)
+
+
+def resident_title(alert: Alert) -> str:
+    return "漏水警报 Water leak alert"
+
+
+def resident_body(alert: Alert, place: str) -> str:
+    return (
+        f"您的房屋（{place}）检测到漏水。物业已生成工单 #{alert.work_order_id}，"
+        f"维修人员正在赶来。如您不在家，请联系物业安排入户。\n"
+        f"A water leak was detected in your home ({place}). Work order "
+        f"#{alert.work_order_id} is open and the repair team is on its way."
+    )

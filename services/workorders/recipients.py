@@ -1,0 +1,107 @@
+"""Who hears about an alert, read from staff, alert routes and unit contacts.
+
+- created: the team's on-duty staff of the estate, and the team's alert routes;
+  for a leak in a unit, the unit's resident contacts too (in a separate, resident message).
+- assigned: the assignee, and the team's alert routes.
+- escalated to level N: the team on duty, the assignee and the routes; from level 1 also the
+  estate's on-duty dispatchers; from level 2 also the estate's admins, on duty or not.
+Staff count only if active, linked to the estate (staff_estates) and given an apprise_url.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.tables import Building, Device, Estate, Unit
+from services.workorders.alert import Alert, AlertKind
+from services.workorders.schemas import Role
+from services.workorders.tables import AlertRoute, Staff, StaffEstate, UnitContact
+
+LEAK_SENSOR = "leak_sensor"
+DISPATCHERS_FROM_LEVEL = 1
+ADMINS_FROM_LEVEL = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    staff_urls: list[str] = field(default_factory=list)
+    resident_urls: list[str] = field(default_factory=list)
+    place: str = ""
+    timezone: str = "Asia/Shanghai"
+
+
+def _staff_conditions(alert: Alert) -> list[Any]:
+    on_duty_team = and_(Staff.team == alert.team, Staff.on_duty.is_(True))
+    assignee = Staff.id == alert.assignee_id if alert.assignee_id is not None else None
+    if alert.kind is AlertKind.CREATED:
+        return [on_duty_team]
+    if alert.kind is AlertKind.ASSIGNED:
+        return [assignee] if assignee is not None else []
+    conditions = [on_duty_team] + ([assignee] if assignee is not None else [])
+    if alert.level >= DISPATCHERS_FROM_LEVEL:
+        conditions.append(and_(Staff.role == Role.DISPATCHER, Staff.on_duty.is_(True)))
+    if alert.level >= ADMINS_FROM_LEVEL:
+        conditions.append(Staff.role == Role.ADMIN)
+    return conditions
+
+
+async def _staff_urls(session: AsyncSession, alert: Alert) -> list[str]:
+    conditions = _staff_conditions(alert)
+    if not conditions:
+        return []
+    statement = (
+        select(Staff.apprise_url)
+        .join(StaffEstate, StaffEstate.staff_id == Staff.id)
+        .where(StaffEstate.estate_id == alert.estate_id, Staff.active.is_(True),
+               Staff.apprise_url.is_not(None), or_(*conditions))
+    )
+    return [url for url in await session.scalars(statement) if url]
+
+
+async def _route_urls(session: AsyncSession, alert: Alert) -> list[str]:
+    statement = select(AlertRoute.apprise_url).where(
+        AlertRoute.estate_id == alert.estate_id, AlertRoute.team == alert.team)
+    return list(await session.scalars(statement))
+
+
+async def is_unit_leak(session: AsyncSession, alert: Alert) -> bool:
+    """A leak sensor's leak rule, in a unit (not the low-battery rule of the same sensor)."""
+    if alert.unit_id is None or alert.device_pk is None or alert.rule is None:
+        return False
+    device_type = await session.scalar(
+        select(Device.device_type).where(Device.id == alert.device_pk))
+    return device_type == LEAK_SENSOR and "leak" in alert.rule
+
+
+async def _resident_urls(session: AsyncSession, alert: Alert) -> list[str]:
+    if alert.kind is not AlertKind.CREATED or not await is_unit_leak(session, alert):
+        return []
+    statement = select(UnitContact.apprise_url).where(
+        UnitContact.unit_id == alert.unit_id, UnitContact.apprise_url.is_not(None))
+    return [url for url in await session.scalars(statement) if url]
+
+
+async def _place(session: AsyncSession, alert: Alert) -> str:
+    """Human words for where it is: 41号楼 2单元 水表间."""
+    parts: list[str | None] = []
+    if alert.building_id is not None:
+        parts.append(await session.scalar(
+            select(Building.name).where(Building.id == alert.building_id)))
+    if alert.unit_id is not None:
+        parts.append(await session.scalar(select(Unit.name).where(Unit.id == alert.unit_id)))
+    parts.append(alert.location)
+    return " ".join(part for part in parts if part)
+
+
+async def route_alert(session: AsyncSession, alert: Alert) -> Route:
+    timezone = await session.scalar(select(Estate.timezone).where(Estate.id == alert.estate_id))
+    staff = await _staff_urls(session, alert) + await _route_urls(session, alert)
+    return Route(
+        staff_urls=list(dict.fromkeys(staff)),
+        resident_urls=list(dict.fromkeys(await _resident_urls(session, alert))),
+        place=await _place(session, alert), timezone=timezone or "Asia/Shanghai",
+    )

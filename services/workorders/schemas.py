@@ -1,0 +1,181 @@
+"""What callers pass to and get back from the work-order service (pydantic v2 models)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.workorders.model import Category, LedgerColour, Priority, Source, Status, Team
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    TECHNICIAN = "technician"
+    VIEWER = "viewer"
+
+
+class Action(StrEnum):
+    """What people do to a work order; each moves it along the state machine."""
+
+    ACKNOWLEDGE = "acknowledge"
+    START = "start"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    REOPEN = "reopen"
+
+
+class EventKind(StrEnum):
+    RAISED = "raised"
+    RECURRED = "recurred"
+    CLEARED = "cleared"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    STARTED = "started"
+    COMMENT = "comment"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
+    ESCALATED = "escalated"
+
+
+class Actor(BaseModel):
+    """Who did something: a staff member (id set), or the "sensor" / "system" itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None = None
+    name: str = Field(min_length=1, max_length=200)
+    role: Role | None = None
+
+    @property
+    def key(self) -> str:
+        """What the timeline's `actor` column holds: the staff id, or the name."""
+        return str(self.id) if self.id is not None else self.name
+
+
+SENSOR = Actor(name="sensor")
+SYSTEM = Actor(name="system")
+
+
+class WorkOrderCreate(BaseModel):
+    """A work order reported by staff or by a resident (sensor ones come through intake)."""
+
+    estate_id: str = Field(pattern=SLUG_PATTERN)
+    building_id: int | None = None
+    unit_id: int | None = None
+    device_pk: int | None = None
+    location: str | None = Field(default=None, max_length=200)
+    source: Source = Source.STAFF
+    category: Category = Category.SIMPLE
+    priority: Priority = Priority.P3
+    team: Team
+    title_en: str = Field(default="", max_length=200)
+    title_zh: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=10_000)
+
+    @model_validator(mode="after")
+    def _titled_and_not_a_sensor(self) -> Self:
+        if not (self.title_en.strip() or self.title_zh.strip()):
+            raise ValueError("a work order needs a title (title_zh or title_en)")
+        if self.source is Source.SENSOR:
+            raise ValueError("sensor work orders come from anomalies, not from people")
+        return self
+
+
+class WorkOrderFilters(BaseModel):
+    estate: str | None = None
+    status: Status | None = None
+    priority: Priority | None = None
+    team: Team | None = None
+    overdue: bool | None = Field(default=None, description="True: only overdue; False: none")
+    colour: LedgerColour | None = None
+    source: Source | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class WorkOrderEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: EventKind
+    actor: str
+    actor_name: str
+    note: str | None
+    data: dict[str, Any] | None
+    at: datetime
+
+
+class WorkOrderPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    estate_id: str
+    building_id: int | None
+    unit_id: int | None
+    location: str | None
+    device_pk: int | None
+    rule: str | None
+    source: Source
+    category: Category
+    title_en: str
+    title_zh: str
+    description: str
+    priority: Priority
+    team: Team
+    assignee_id: int | None
+    status: Status
+    recurrence_count: int
+    last_detected_at: datetime | None
+    ack_due_at: datetime
+    resolve_due_at: datetime
+    plan_due_at: datetime | None
+    escalation_level: int
+    ledger_colour: LedgerColour
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class WorkOrderDetail(WorkOrderPublic):
+    events: list[WorkOrderEventPublic]
+
+
+class WorkOrdersPublic(BaseModel):
+    data: list[WorkOrderPublic]
+    count: int
+
+
+class LedgerEntry(BaseModel):
+    """One colour of one estate's ledger: work still active, of it overdue, and work done."""
+
+    estate_id: str
+    colour: LedgerColour
+    active: int
+    overdue: int
+    done: int
+
+
+class OnTimeStats(BaseModel):
+    """5341 performance of one team in one estate. Percentages count decided deadlines only
+    (met, or passed unmet); None when none is decided yet."""
+
+    estate_id: str
+    team: Team
+    count: int
+    ack_on_time: int
+    ack_late: int
+    resolve_on_time: int
+    resolve_late: int
+    ack_on_time_pct: float | None
+    resolve_on_time_pct: float | None

@@ -1,0 +1,223 @@
+"""SQL tables of work orders, their timeline, staff, alert routing and estate deadline policies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
+
+from services.db import Base
+from services.registry.tables import SLUG_LENGTH
+from services.workorders.model import (
+    Category,
+    LedgerColour,
+    Priority,
+    Source,
+    Status,
+    Team,
+)
+from services.workorders.schemas import EventKind, Role
+
+NAME_LENGTH = 200
+# The predicate of the "one open work order per device and rule" index. The same literal text
+# is the conflict target of the intake's INSERT ... ON CONFLICT, so PostgreSQL can infer it.
+OPEN_PREDICATE = "status NOT IN ('closed', 'cancelled')"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumColumn(TypeDecorator[E]):
+    """A VARCHAR holding a StrEnum's value, read back as the enum."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back aware (SQLite would drop the offset,
+    so an aware local time must be converted before it is stored, and compared)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when() -> MappedColumn[Any]:
+    return mapped_column(UtcDateTime())
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(StrEnumColumn(Role))
+    team: Mapped[Team | None] = mapped_column(StrEnumColumn(Team))
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    apprise_url: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StaffEstate(Base):
+    """Which estates a staff member works in (and may see)."""
+
+    __tablename__ = "staff_estates"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    estate_id: Mapped[str] = mapped_column(
+        ForeignKey("estates.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class WorkOrder(Base):
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        Index(
+            "uq_work_orders_open_device_rule", "device_pk", "rule", unique=True,
+            sqlite_where=text(OPEN_PREDICATE), postgresql_where=text(OPEN_PREDICATE),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    estate_id: Mapped[str] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="SET NULL"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    location: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    device_pk: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    rule: Mapped[str | None] = mapped_column(String(SLUG_LENGTH))
+    source: Mapped[Source] = mapped_column(StrEnumColumn(Source))
+    category: Mapped[Category] = mapped_column(StrEnumColumn(Category))
+    title_en: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    title_zh: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    description: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[Priority] = mapped_column(StrEnumColumn(Priority, 2), index=True)
+    team: Mapped[Team] = mapped_column(StrEnumColumn(Team))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[Status] = mapped_column(StrEnumColumn(Status), index=True)
+    recurrence_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the sensor last raised it: a redelivered anomaly (same time) is not a recurrence.
+    last_detected_at: Mapped[datetime | None] = _when()
+    ack_due_at: Mapped[datetime] = _when()
+    resolve_due_at: Mapped[datetime] = _when()
+    plan_due_at: Mapped[datetime | None] = _when()
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    ledger_colour: Mapped[LedgerColour] = mapped_column(StrEnumColumn(LedgerColour, 8))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = _when()
+    acknowledged_at: Mapped[datetime | None] = _when()
+    resolved_at: Mapped[datetime | None] = _when()
+    closed_at: Mapped[datetime | None] = _when()
+
+    # Loaded explicitly (service.get); never lazily behind an await.
+    events: Mapped[list[WorkOrderEvent]] = relationship(
+        order_by="(WorkOrderEvent.at, WorkOrderEvent.id)", lazy="raise",
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
+
+
+class WorkOrderEvent(Base):
+    """One line of a work order's timeline: what happened, who did it, when."""
+
+    __tablename__ = "work_order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    work_order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[EventKind] = mapped_column(StrEnumColumn(EventKind))
+    actor: Mapped[str] = mapped_column(String(SLUG_LENGTH))  # staff id, "sensor" or "system"
+    actor_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = _when()
+
+
+class WorkOrderEscalation(Base):
+    """A deadline of a work order that passed and was escalated: the key makes it happen once."""
+
+    __tablename__ = "work_order_escalations"
+
+    work_order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    deadline: Mapped[str] = mapped_column(String(16), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = _when()
+
+
+class AlertRoute(Base):
+    """An apprise target (a team's group bot, a mailbox) for one team of one estate."""
+
+    __tablename__ = "alert_routes"
+    __table_args__ = (UniqueConstraint("estate_id", "team", "apprise_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    estate_id: Mapped[str] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"))
+    team: Mapped[Team] = mapped_column(StrEnumColumn(Team))
+    apprise_url: Mapped[str] = mapped_column(Text)
+
+
+class UnitContact(Base):
+    """A resident to tell when their unit leaks (the owner may be far away)."""
+
+    __tablename__ = "unit_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    apprise_url: Mapped[str | None] = mapped_column(Text)
+
+
+class EstatePolicy(Base):
+    """An estate's own deadline numbers, e.g. {"ack_s": 300, "simple_s": 1800}."""
+
+    __tablename__ = "estate_policies"
+
+    estate_id: Mapped[str] = mapped_column(
+        ForeignKey("estates.id", ondelete="CASCADE"), primary_key=True
+    )
+    deadlines: Mapped[dict[str, Any]] = mapped_column(JSON)
