@@ -44,7 +44,7 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
 def test_an_empty_database_differs_from_the_models(empty_database_url: str) -> None:
     differences = schema_differences(empty_database_url)
     added = {diff[1].name for diff in differences if diff[0] == "add_table"}
-    assert added == REGISTRY_TABLES
+    assert added >= REGISTRY_TABLES  # every tables module counts, not only the registry
 
 
 def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(
