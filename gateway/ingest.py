@@ -17,6 +17,7 @@ from gateway.decode import Rejected, RejectReason, StatusChange, decode_message,
 from gateway.dedupe import SeqDeduplicator
 from gateway.directory import DeviceDirectory
 from gateway.model import Channel, Reading, Topic, TopicError
+from gateway.rules import RuleStage
 from gateway.state import StateTracker
 from gateway.writer import PointWriter
 
@@ -40,6 +41,7 @@ class Ingestor:
     state: StateTracker
     dead_letters: DeadLetterSink
     dedupe: SeqDeduplicator
+    rules: RuleStage | None = None
 
     async def handle(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
         try:
@@ -71,6 +73,8 @@ class Ingestor:
         decoded = decode_message(topic, payload, profile, received_ns=received_ns)
         if isinstance(decoded, StatusChange):
             self.state.seen_status(device.pk, online=decoded.online, received_ns=received_ns)
+            if self.rules is not None:
+                await self.rules.on_status(device, decoded)
             return Outcome.STATUS
         if not self.dedupe.first_time((topic.estate_id, topic.device_id), decoded.seq):
             metrics.MESSAGES_DUPLICATE.inc()
@@ -78,6 +82,8 @@ class Ingestor:
         assert profile is not None  # decode_message rejects a missing profile
         await self.writer.put(reading_to_points(decoded, profile))
         self._remember(device.pk, decoded)
+        if self.rules is not None:
+            await self.rules.on_reading(device, decoded)
         return Outcome.STORED
 
     def _remember(self, device_pk: int, reading: Reading) -> None:

@@ -18,10 +18,12 @@ from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
 from gateway.model import Point
 from gateway.mqtt import consume
+from gateway.rules import Clock, RuleStage
 from gateway.state import StateTracker
 from gateway.store import TelemetryStore
 from gateway.store.line_protocol import render_point
 from gateway.writer import PointWriter
+from services.workorders.model import AnomalySink
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class Gateway:
     async def run(self) -> None:
         ingestor = self.ingestor
         await ingestor.directory.load()
+        if ingestor.rules is not None:
+            await ingestor.rules.start()
         log.info("gateway knows %d devices of %d types", len(ingestor.directory),
                  len(ingestor.profiles.device_types))
         async with asyncio.TaskGroup() as tasks:
@@ -46,10 +50,16 @@ class Gateway:
             tasks.create_task(ingestor.directory.run(), name="registry-refresh")
             tasks.create_task(consume(self.settings.mqtt, ingestor.handle, self.connected),
                               name="mqtt-consumer")
+            if ingestor.rules is not None:
+                for name, loop in ingestor.rules.background().items():
+                    tasks.create_task(loop, name=name)
 
 
 def build_gateway(settings: Settings, *, profiles: ProfileSet, store: TelemetryStore,
-                  sessions: async_sessionmaker[AsyncSession]) -> Gateway:
+                  sessions: async_sessionmaker[AsyncSession],
+                  anomalies: AnomalySink | None = None, clock: Clock | None = None) -> Gateway:
+    """`anomalies` receives each rule firing and clearing (None: they are only logged and
+    counted); `clock` drives rule deadlines (default: the system clock)."""
     dead_letters = DeadLetterSink(sessions)
 
     async def store_refused(points: Sequence[Point], reason: str) -> None:
@@ -71,5 +81,8 @@ def build_gateway(settings: Settings, *, profiles: ProfileSet, store: TelemetryS
         state=StateTracker(sessions, gateway_settings.state_flush_interval_s),
         dead_letters=dead_letters,
         dedupe=SeqDeduplicator(),
+        rules=RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
+                              flush_interval_s=gateway_settings.state_flush_interval_s,
+                              refresh_s=gateway_settings.registry_refresh_s),
     )
     return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event())

@@ -13,7 +13,11 @@ from sqlalchemy import MetaData
 
 from services.db import Base
 
-TABLE_MODULES = ("services.registry.tables", "services.workorders.tables")
+TABLE_MODULES = (
+    "services.registry.tables",
+    "services.workorders.tables",
+    "gateway.rules.tables",
+)
 
 
 def target_metadata() -> MetaData:

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from device_profiles import load_profiles
 from estateops.settings import Settings
+from gateway.rules import Clock
 from gateway.runner import Gateway, build_gateway
 from gateway.store import TelemetryStore
+from services.workorders.model import AnomalySink
 
 T = TypeVar("T")
 
@@ -33,8 +35,11 @@ def gateway_settings(*, broker_url: str, database_url: str, data_dir: Path,
 
 @contextlib.asynccontextmanager
 async def running_gateway(settings: Settings, *, store: TelemetryStore,
-                          sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Gateway]:
-    gateway = build_gateway(settings, profiles=load_profiles(), store=store, sessions=sessions)
+                          sessions: async_sessionmaker[AsyncSession],
+                          anomalies: AnomalySink | None = None,
+                          clock: Clock | None = None) -> AsyncIterator[Gateway]:
+    gateway = build_gateway(settings, profiles=load_profiles(), store=store, sessions=sessions,
+                            anomalies=anomalies, clock=clock)
     task = asyncio.create_task(gateway.run(), name="gateway-under-test")
     try:
         await asyncio.wait_for(gateway.connected.wait(), timeout=15)

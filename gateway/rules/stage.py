@@ -1,0 +1,144 @@
+"""The rules stage of the gateway: feeds the engine, ticks its deadlines, saves its state,
+refreshes per-estate overrides and hands anomalies to the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from device_profiles import ProfileSet
+from gateway.decode import StatusChange
+from gateway.model import Reading
+from gateway.rules import metrics
+from gateway.rules.clock import Clock, SystemClock
+from gateway.rules.compile import compile_profiles
+from gateway.rules.engine import RuleEngine
+from gateway.rules.outbox import AnomalyOutbox
+from gateway.rules.overrides import load_overrides
+from gateway.rules.persistence import load_rule_states, save_rule_states
+from gateway.shielded import Shielded
+from services.registry.queries import DeviceRef
+from services.workorders.model import Anomaly, AnomalySink
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", Reading, StatusChange)
+TICK_S = 1.0
+RETRY_DELAY_S = 2.0
+
+
+class RuleStage:
+    def __init__(self, engine: RuleEngine, outbox: AnomalyOutbox,
+                 sessions: async_sessionmaker[AsyncSession], *, clock: Clock,
+                 flush_interval_s: float, refresh_s: float, tick_s: float = TICK_S) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.clock = clock
+        self._sessions = sessions
+        self._flush_interval_s = flush_interval_s
+        self._refresh_s = refresh_s
+        self._tick_s = tick_s
+        self._flushing = Shielded()
+
+    @classmethod
+    def build(cls, profiles: ProfileSet, sessions: async_sessionmaker[AsyncSession], *,
+              sink: AnomalySink | None, clock: Clock | None = None,
+              flush_interval_s: float = 0.5, refresh_s: float = 30.0,
+              tick_s: float = TICK_S) -> RuleStage:
+        return cls(RuleEngine(compile_profiles(profiles)), AnomalyOutbox(sink), sessions,
+                   clock=clock or SystemClock(), flush_interval_s=flush_interval_s,
+                   refresh_s=refresh_s, tick_s=tick_s)
+
+    async def start(self) -> None:
+        """Load overrides, then saved states (whose deadlines depend on them)."""
+        await self.refresh_overrides()
+        restored = await load_rule_states(self._sessions)
+        for device, rule, state in restored:
+            self.engine.restore(device, rule, state)
+        log.info("rule engine restored %d states, %d waiting for a deadline",
+                 len(restored), self.engine.pending_deadlines)
+
+    def background(self) -> dict[str, Coroutine[Any, Any, None]]:
+        """The stage's long-running loops, by task name, for the gateway's TaskGroup."""
+        return {"rule-ticker": self.run_ticker(), "rule-state-flusher": self.run_flusher(),
+                "anomaly-outbox": self.outbox.run(),
+                "rule-overrides-refresh": self.run_override_refresh()}
+
+    # --- inputs ------------------------------------------------------------------------
+
+    async def on_reading(self, device: DeviceRef, reading: Reading) -> None:
+        await self._emit(self._evaluate(self.engine.reading, device, reading))
+
+    async def on_status(self, device: DeviceRef, change: StatusChange) -> None:
+        await self._emit(self._evaluate(self.engine.status, device, change))
+
+    async def tick(self) -> None:
+        await self._emit(self.engine.due(self.clock.now_ns()))
+        metrics.RULE_DEADLINES.set(self.engine.pending_deadlines)
+
+    def _evaluate(self, method: Callable[[DeviceRef, M], list[Anomaly]], device: DeviceRef,
+                  message: M) -> list[Anomaly]:
+        try:
+            return method(device, message)
+        except Exception:  # a rule bug must not cost the message, which is already stored
+            metrics.RULE_ERRORS.inc()
+            log.exception("rule evaluation failed for %s/%s", device.estate_id,
+                          device.device_id)
+            return []
+
+    async def _emit(self, anomalies: list[Anomaly]) -> None:
+        if anomalies:
+            await self.outbox.put(anomalies)
+
+    # --- loops -------------------------------------------------------------------------
+
+    async def run_ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            try:
+                await self.tick()
+            except Exception:  # keep ticking; the states are still there
+                log.exception("rule tick failed")
+
+    async def run_flusher(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self._flush_interval_s)
+                try:
+                    await self._flushing.run(self.flush())
+                except Exception as exc:  # noqa: BLE001 - keep the changes, try again
+                    log.warning("could not save rule state (%s); retrying", exc)
+                    await asyncio.sleep(RETRY_DELAY_S)
+        except asyncio.CancelledError:
+            await self._flushing.settle()
+            await self.flush(everything=True)
+            raise
+
+    async def flush(self, *, everything: bool = False) -> None:
+        """Save changed rule state; `everything` includes deferred "heard again" moves."""
+        changes = self.engine.take_changes(everything=everything)
+        if not changes:
+            return
+        try:
+            await save_rule_states(self._sessions, changes, datetime.now(UTC))
+        except BaseException:
+            self.engine.mark_changed(set(changes))
+            raise
+
+    async def refresh_overrides(self) -> None:
+        async with self._sessions() as session:
+            self.engine.set_overrides(await load_overrides(session))
+
+    async def run_override_refresh(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_s)
+            try:
+                await self.refresh_overrides()
+            except Exception as exc:  # noqa: BLE001 - keep the last good overrides
+                log.warning("rule override refresh failed, keeping the last ones: %s", exc)

@@ -1,0 +1,86 @@
+"""Fakes and factories for rule tests: a clock to move by hand, devices, readings, a sink."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from device_profiles import load_profiles
+from gateway.decode import StatusChange
+from gateway.model import Channel, FieldValue, Reading, Topic
+from gateway.rules import RuleEngine, compile_profiles
+from gateway.rules.spec import NS_PER_S
+from services.registry.queries import DeviceRef
+from services.workorders.model import Anomaly, AnomalyKind
+
+T0_NS = 1_795_305_600 * NS_PER_S  # the contract's example instant
+
+
+def at(seconds: float) -> int:
+    return T0_NS + round(seconds * NS_PER_S)
+
+
+class FakeClock:
+    def __init__(self, start_s: float = 0.0) -> None:
+        self.now = at(start_s)
+
+    def now_ns(self) -> int:
+        return self.now
+
+    def set(self, seconds: float) -> None:
+        self.now = at(seconds)
+
+
+class CollectingSink:
+    """An AnomalySink that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.received: list[Anomaly] = []
+
+    async def __call__(self, anomaly: Anomaly) -> None:
+        self.received.append(anomaly)
+
+    def of(self, rule: str, kind: AnomalyKind | None = None) -> list[Anomaly]:
+        return [one for one in self.received
+                if one.rule == rule and (kind is None or one.kind is kind)]
+
+
+def device(device_type: str, *, pk: int = 1, estate_id: str = "e1", kind: str | None = None,
+           interval_s: float | None = None) -> DeviceRef:
+    return DeviceRef(pk=pk, estate_id=estate_id, device_id=f"{device_type}-{pk}",
+                     device_type=device_type, kind=kind, reporting_interval_s=interval_s,
+                     enabled=True)
+
+
+def telemetry(ref: DeviceRef, seconds: float, **values: FieldValue | None) -> Reading:
+    return _reading(ref, seconds, Channel.TELEMETRY, values)
+
+
+def event(ref: DeviceRef, seconds: float, name: str, **values: FieldValue | None) -> Reading:
+    return _reading(ref, seconds, Channel.EVENT, values, event=name)
+
+
+def _reading(ref: DeviceRef, seconds: float, channel: Channel,
+             values: Mapping[str, FieldValue | None], event: str | None = None) -> Reading:
+    topic = Topic(ref.estate_id, ref.device_type, ref.device_id, channel)
+    return Reading(topic=topic, time_ns=at(seconds), received_ns=at(seconds), seq=None,
+                   values=dict(values), event=event)
+
+
+def status(ref: DeviceRef, seconds: float, *, online: bool) -> StatusChange:
+    topic = Topic(ref.estate_id, ref.device_type, ref.device_id, Channel.STATUS)
+    return StatusChange(topic=topic, online=online, received_ns=at(seconds))
+
+
+def builtin_engine() -> RuleEngine:
+    return RuleEngine(compile_profiles(load_profiles()))
+
+
+def kinds(anomalies: list[Anomaly], rule: str | None = None) -> list[tuple[str, str]]:
+    """(rule, kind) of each anomaly, for short assertions."""
+    return [(one.rule, str(one.kind)) for one in anomalies if rule in (None, one.rule)]
+
+
+def reading_times(anomaly: Anomaly) -> list[int]:
+    readings: list[Mapping[str, Any]] = list(anomaly.readings)
+    return [int(item["time_ns"]) for item in readings]
