@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import SecretStr
 
 from device_profiles import ProfileError, load_profiles
+from estateops.cli_staff import DEMO_ADMIN, ensure_demo_admin, staff_app
 from estateops.logs import configure_logging
 from estateops.settings import Settings
+from services.auth import MissingJwtSecret
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 registry_app = typer.Typer(help="The device registry: estates, buildings, units, devices.",
@@ -20,6 +24,7 @@ registry_app = typer.Typer(help="The device registry: estates, buildings, units,
 profiles_app = typer.Typer(help="Device profiles.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 app.add_typer(profiles_app, name="profiles")
+app.add_typer(staff_app, name="staff")
 
 log = logging.getLogger("estateops")
 
@@ -92,7 +97,7 @@ def _run(coroutine: Any) -> None:
         asyncio.run(_stop_on_sigterm(coroutine))
     except KeyboardInterrupt:
         log.info("stopped")
-    except ProfileError as exc:
+    except (ProfileError, MissingJwtSecret) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 
@@ -171,15 +176,26 @@ def demo(
     mqtt_port: Annotated[int, Opt(help="Embedded broker port (a free one if taken)")] = 1883,
     faults: Annotated[bool, Opt(help="Script the demo faults (leak in 41号楼2单元, ...)")] = True,
     duration: Annotated[float | None, Opt(help="Stop after this many seconds")] = None,
+    admin_password: Annotated[str | None, Opt(
+        help="Password of the demo's `admin` account [generated and printed]")] = None,
 ) -> None:
     """Run everything on embedded defaults: broker, store, gateway, API, simulated estate."""
     from estateops.demo import DemoOptions, run_demo
 
     settings = _settings(ctx)
     settings.api.port = port or settings.api.port
+    if settings.auth.jwt_secret is None:  # tokens of a demo need not outlive it
+        settings.auth.jwt_secret = SecretStr(secrets.token_urlsafe(32))
     options = DemoOptions(buildings=buildings, speed=speed, mqtt_port=mqtt_port, faults=faults,
                           duration_s=duration)
-    _run(run_demo(settings, options))
+    password = admin_password or secrets.token_urlsafe(12)
+    _run(_demo_admin_then(settings.effective_database_url, password, run_demo(settings, options)))
+
+
+async def _demo_admin_then(database_url: str, password: str, demo: Any) -> None:
+    await ensure_demo_admin(database_url, password)
+    typer.echo(f"log in to the API as {DEMO_ADMIN} / {password}")
+    await demo
 
 
 @app.command()

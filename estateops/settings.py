@@ -100,6 +100,25 @@ class ApiSettings(BaseModel):
     port: int = 8000
 
 
+MIN_JWT_SECRET_LENGTH = 32
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 key signing bearer tokens (32+ characters); the API refuses to "
+        "start without it, `estateops demo` generates one",
+    )
+    token_ttl_s: int = Field(default=8 * 3600, gt=0, description="how long a token is valid")
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
+            raise ValueError(f"jwt_secret needs at least {MIN_JWT_SECRET_LENGTH} characters")
+        return secret
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ESTATEOPS_", env_nested_delimiter="__", extra="forbid"
@@ -114,6 +133,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     log_level: str = "INFO"
 
     @property

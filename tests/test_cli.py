@@ -18,6 +18,7 @@ from simulators.estate import build_estate, write_estate_yaml
 from tests.fixtures.processes import free_port
 
 runner = CliRunner()
+DEMO_PASSWORD = "demo-admin-password"
 BAD_PROFILE = """\
 device_type: fridge
 name: {en: Fridge, zh: 冰箱}
@@ -82,7 +83,7 @@ def test_demo_starts_serves_live_state_and_stops_cleanly(tmp_path: Path,
     log = tmp_path / "demo.log"
     command = [sys.executable, "-m", "estateops", "--data-dir", str(tmp_path / "var"), "demo",
                "--buildings", "1", "--speed", "60", "--port", str(api_port),
-               "--mqtt-port", str(mqtt_port)]
+               "--mqtt-port", str(mqtt_port), "--admin-password", DEMO_PASSWORD]
     with log.open("wb") as out:
         demo = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -100,13 +101,24 @@ def test_demo_starts_serves_live_state_and_stops_cleanly(tmp_path: Path,
     assert all(device["estate_id"] == "longdi" for device in devices)
 
 
+def _demo_token(api: str) -> str:
+    response = httpx.post(f"{api}/api/v1/auth/token", timeout=10,
+                          data={"username": "admin", "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
 def _wait_for_live_devices(api: str, demo: subprocess.Popen[bytes],
                            log: Path) -> list[dict[str, object]]:
     deadline = time.monotonic() + 60
+    headers: dict[str, str] = {}
     while time.monotonic() < deadline:
         assert demo.poll() is None, log.read_text(errors="replace")[-3000:]
         try:
-            body = httpx.get(f"{api}/api/v1/devices", params={"limit": 500}, timeout=2).json()
+            headers = headers or {"Authorization": f"Bearer {_demo_token(api)}"}
+            body = httpx.get(f"{api}/api/v1/devices", params={"limit": 500}, timeout=2,
+                             headers=headers).json()
         except httpx.HTTPError:
             body = {"data": []}
         devices: list[dict[str, object]] = body["data"]

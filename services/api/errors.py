@@ -5,6 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from services.auth.errors import AuthError, NotAuthenticated, OutsideScope
+from services.workorders.errors import (
+    AlreadyOpen,
+    IllegalTransition,
+    InvalidPolicy,
+    InvalidReference,
+    WorkOrderError,
+    WorkOrderNotFound,
+)
+
 
 class ApiError(Exception):
     """Root of the API's errors: an HTTP status, a stable code and a human message."""
@@ -19,6 +29,9 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.code, "detail": self.message, **self.extra}
+
+    def headers(self) -> dict[str, str] | None:
+        return None
 
 
 class NotFound(ApiError):
@@ -42,3 +55,72 @@ class InvalidQuery(ApiError):
 class StoreUnavailable(ApiError):
     status_code = 503
     code = "store_unavailable"
+
+
+class Unauthorized(ApiError):
+    """No valid bearer token, or a bad login."""
+
+    status_code = 401
+    code = "not_authenticated"
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "conflict"
+
+
+class IllegalTransitionConflict(Conflict):
+    code = "illegal_transition"
+
+
+class Unprocessable(ApiError):
+    status_code = 422
+    code = "invalid_reference"
+
+
+def _from_auth_error(exc: AuthError) -> ApiError:
+    message = str(exc)
+    if isinstance(exc, NotAuthenticated):
+        return Unauthorized(message)
+    if isinstance(exc, OutsideScope):
+        return NotFound(message)
+    return Forbidden(message)
+
+
+def _from_work_order_error(exc: WorkOrderError) -> ApiError:
+    message = str(exc)
+    if isinstance(exc, WorkOrderNotFound):
+        return NotFound(message, extra={"work_order_id": exc.work_order_id})
+    if isinstance(exc, IllegalTransition):
+        return IllegalTransitionConflict(message, extra={"status": exc.current,
+                                                         "action": exc.action})
+    if isinstance(exc, AlreadyOpen):
+        return Conflict(message, extra={"work_order_id": exc.work_order_id})
+    if isinstance(exc, InvalidReference):
+        return Unprocessable(message, extra={"field": exc.field})
+    if isinstance(exc, InvalidPolicy):
+        return Unprocessable(message, extra={"estate_id": exc.estate_id, "key": exc.key})
+    return ApiError(message)
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """The HTTP form of a domain error, or None for an exception that is not one."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, AuthError):
+        return _from_auth_error(exc)
+    if isinstance(exc, WorkOrderError):
+        return _from_work_order_error(exc)
+    return None
+
+
+# Every exception type the one handler in main.py translates.
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (ApiError, AuthError, WorkOrderError)

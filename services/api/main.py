@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from device_profiles import load_profiles
 from estateops.settings import Settings, get_settings
 from gateway.store.base import TelemetryStore
-from services.api.deps import ApiResources
-from services.api.errors import ApiError
-from services.api.routes import dead_letters, devices, health, metrics, telemetry
+from services.api.alert_stream import AlertHub, listen_for_alerts
+from services.api.deps import ApiResources, current_staff
+from services.api.errors import DOMAIN_ERRORS, as_api_error
+from services.api.routes import (
+    alerts,
+    auth,
+    dead_letters,
+    devices,
+    health,
+    metrics,
+    telemetry,
+    work_orders,
+)
+from services.auth import Authenticator, MissingJwtSecret
 from services.db import open_database
+from services.workorders.alert import AlertSink
+from services.workorders.clock import Clock, SystemClock
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router)
+PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
+                     work_orders.router, alerts.router)
 
 
 async def _open_sessions(
@@ -36,20 +54,42 @@ async def _open_store(settings: Settings, stack: AsyncExitStack) -> TelemetrySto
     )
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _jwt_secret(settings: Settings) -> str:
+    if settings.auth.jwt_secret is None:
+        raise MissingJwtSecret()
+    return settings.auth.jwt_secret.get_secret_value()
+
+
 def _lifespan(
     settings: Settings,
     store: TelemetryStore | None,
     sessions: async_sessionmaker[AsyncSession] | None,
+    clock: Clock,
+    alert_hub: AlertHub | None,
+    notifier: AlertSink | None,
 ) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            opened = await _open_sessions(settings, stack) if sessions is None else sessions
+            hub = AlertHub() if alert_hub is None else alert_hub
             app.state.resources = ApiResources(
-                settings=settings,
-                sessions=await _open_sessions(settings, stack) if sessions is None else sessions,
+                settings=settings, sessions=opened,
                 store=await _open_store(settings, stack) if store is None else store,
                 profiles=await asyncio.to_thread(load_profiles, settings.profile_dirs),
+                authenticator=Authenticator(opened, _jwt_secret(settings),
+                                            settings.auth.token_ttl_s, clock),
+                alerts=hub, clock=clock, notifier=notifier,
             )
+            listener = asyncio.create_task(listen_for_alerts(settings.mqtt, hub),
+                                           name="alert-listener")
+            stack.push_async_callback(_cancel, listener)
             try:
                 yield
             finally:
@@ -58,11 +98,21 @@ def _lifespan(
     return lifespan
 
 
-async def _api_error_response(_request: Request, exc: Exception) -> JSONResponse:
+def behind_token(routers: Iterable[APIRouter]) -> APIRouter:
+    """The routers' routes, each requiring a valid bearer token: the one place it is applied,
+    so a handler that never asks who is calling is protected all the same."""
+    protected = APIRouter(dependencies=[Depends(current_staff)])
+    for router in routers:
+        protected.include_router(router)
+    return protected
+
+
+async def _domain_error_response(_request: Request, exc: Exception) -> JSONResponse:
     """The one place where domain errors become HTTP responses."""
-    if not isinstance(exc, ApiError):
+    error = as_api_error(exc)
+    if error is None:
         raise exc
-    return JSONResponse(exc.body(), status_code=exc.status_code)
+    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers())
 
 
 def create_app(
@@ -70,18 +120,29 @@ def create_app(
     *,
     store: TelemetryStore | None = None,
     sessions: async_sessionmaker[AsyncSession] | None = None,
+    clock: Clock | None = None,
+    alert_hub: AlertHub | None = None,
+    notifier: AlertSink | None = None,
 ) -> FastAPI:
-    """The API; a given `store` or `sessions` is used as is and left open for its owner."""
+    """The API; a given `store` or `sessions` is used as is and left open for its owner.
+
+    `clock` is the API's "now" (token expiry, deadlines; default: the system clock),
+    `alert_hub` the fan-out behind the alert stream, `notifier` who tells people of
+    assignments and of new P1/P2 work orders (None: nobody is told by the API).
+    """
+    _jwt_secret(settings)  # refuse to build an API that could not sign a token
     app = FastAPI(
         title="EstateOps API",
-        summary="Devices, last state, telemetry history and dead letters of residential estates",
+        summary="Devices, telemetry, dead letters and work orders of residential estates",
         version="1",
-        lifespan=_lifespan(settings, store, sessions),
+        lifespan=_lifespan(settings, store, sessions, clock or SystemClock(), alert_hub,
+                           notifier),
     )
-    app.add_exception_handler(ApiError, _api_error_response)
-    for router in (devices.router, telemetry.router, dead_letters.router, health.router,
-                   metrics.router):
+    for error_type in DOMAIN_ERRORS:
+        app.add_exception_handler(error_type, _domain_error_response)
+    for router in PUBLIC_ROUTERS:
         app.include_router(router)
+    app.include_router(behind_token(PROTECTED_ROUTERS))
     return app
 
 

@@ -24,9 +24,13 @@ class DeadLetterFilters:
     reason: str | None = None
     estate_id: str | None = None
     device_id: str | None = None
+    estates: frozenset[str] | None = None  # the caller's scope; None means every estate
 
 
 def _where(statement: StatementT, filters: DeadLetterFilters) -> StatementT:
+    if filters.estates is not None:
+        # A letter whose estate is unknown stays invisible to a scoped caller.
+        statement = statement.where(DeadLetter.estate_id.in_(filters.estates))
     if filters.reason is not None:
         statement = statement.where(DeadLetter.reason == filters.reason)
     if filters.estate_id is not None:
@@ -76,11 +80,11 @@ def _public(row: PreviewRow) -> DeadLetterPublic:
 
 
 async def count_by_reason(
-    session: AsyncSession, *, estate_id: str | None = None
+    session: AsyncSession, *, estate_id: str | None = None,
+    estates: frozenset[str] | None = None,
 ) -> list[ReasonCount]:
     statement = select(DeadLetter.reason, func.count().label("count")).group_by(DeadLetter.reason)
-    if estate_id is not None:
-        statement = statement.where(DeadLetter.estate_id == estate_id)
+    statement = _where(statement, DeadLetterFilters(estate_id=estate_id, estates=estates))
     statement = statement.order_by(func.count().desc(), DeadLetter.reason)
     rows = (await session.execute(statement)).all()
     return [ReasonCount(reason=reason, count=count) for reason, count in rows]

@@ -25,6 +25,7 @@ class DeviceFilters:
     building_code: str | None = None
     device_type: str | None = None
     online: bool | None = None
+    estates: frozenset[str] | None = None  # the caller's scope; None means every estate
 
 
 def _joined() -> DeviceSelect:
@@ -38,6 +39,8 @@ def _joined() -> DeviceSelect:
 
 def _filtered(filters: DeviceFilters) -> DeviceSelect:
     statement = _joined()
+    if filters.estates is not None:
+        statement = statement.where(Device.estate_id.in_(filters.estates))
     if filters.estate_id is not None:
         statement = statement.where(Device.estate_id == filters.estate_id)
     if filters.building_code is not None:

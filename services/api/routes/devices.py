@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.api.deps import ProfilesDep, SessionDep
+from services.api.deps import EstateScope, ProfilesDep, SessionDep, VisibleEstate
 from services.api.models import DeviceList, DevicePublic, ErrorPublic
 from services.api.queries.devices import (
     DeviceFilters,
@@ -23,6 +23,7 @@ async def read_devices(
     *,
     session: SessionDep,
     profiles: ProfilesDep,
+    scope: EstateScope,
     estate: Annotated[str | None, Query(description="estate id")] = None,
     building: Annotated[str | None, Query(description="building code")] = None,
     device_type: Annotated[str | None, Query(alias="type", description="device type")] = None,
@@ -31,7 +32,7 @@ async def read_devices(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeviceList:
     filters = DeviceFilters(estate_id=estate, building_code=building,
-                            device_type=device_type, online=online)
+                            device_type=device_type, online=online, estates=scope)
     rows, total = await list_devices(session, filters=filters, limit=limit, offset=offset)
     return DeviceList(data=[device_public(row, profiles) for row in rows], count=total)
 
@@ -39,10 +40,11 @@ async def read_devices(
 @router.get(
     "/estates/{estate_id}/devices/{device_id}",
     response_model=DevicePublic,
-    responses={404: {"model": ErrorPublic, "description": "device not registered"}},
+    responses={404: {"model": ErrorPublic,
+                     "description": "device not registered, or estate not in the caller's scope"}},
 )
 async def read_device(
-    estate_id: str, device_id: str, session: SessionDep, profiles: ProfilesDep
+    estate_id: VisibleEstate, device_id: str, session: SessionDep, profiles: ProfilesDep
 ) -> DevicePublic:
     row = await require_device(session, estate_id=estate_id, device_id=device_id)
     return device_public(row, profiles)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gateway.store.base import Aggregate, HistoryBucket, HistoryQuery, StoreError, TelemetryStore
-from services.api.deps import ProfilesDep, SessionDep, SettingsDep, StoreDep
+from services.api.deps import ProfilesDep, SessionDep, SettingsDep, StoreDep, VisibleEstate
 from services.api.errors import InvalidQuery, StoreUnavailable
 from services.api.history import DEFAULT_INTERVAL, build_history_query
 from services.api.models import ErrorPublic, HistoryBucketPublic, HistoryPublic
@@ -34,14 +34,15 @@ async def fetch_history(
     "/estates/{estate_id}/devices/{device_id}/history",
     response_model=HistoryPublic,
     responses={
-        404: {"model": ErrorPublic, "description": "device not registered"},
+        404: {"model": ErrorPublic,
+              "description": "device not registered, or estate not in the caller's scope"},
         422: {"model": ErrorPublic, "description": "field, range or interval not valid"},
         503: {"model": ErrorPublic, "description": "telemetry store unavailable"},
     },
 )
 async def read_history(
     *,
-    estate_id: str,
+    estate_id: VisibleEstate,
     device_id: str,
     session: SessionDep,
     profiles: ProfilesDep,

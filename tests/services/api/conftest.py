@@ -2,12 +2,15 @@
 
 Every test runs on SQLite and on PostgreSQL (the shared `empty_database_url` fixture);
 tables come from `Base.metadata.create_all`, so these tests do not depend on migrations.
+`client` is logged in as an admin (every estate); `anonymous` carries no token.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,7 +22,10 @@ from estateops.settings import Settings
 from gateway.store.base import TelemetryStore
 from services.api import create_app
 from services.db import Base, create_engine_for, session_factory
+from services.workorders.alert import Alert
+from services.workorders.clock import ManualClock
 from tests.services.api.factories import FakeStore, seed_dead_letters, seed_registry
+from tests.utils.auth import JWT_SECRET, staff_headers
 
 
 @pytest.fixture
@@ -47,7 +53,9 @@ async def seeded(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmak
 
 @pytest.fixture
 def settings(tmp_path: Path, api_database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=api_database_url)
+    return Settings(data_dir=tmp_path, database_url=api_database_url,
+                    auth={"jwt_secret": JWT_SECRET},
+                    mqtt={"url": "mqtt://127.0.0.1:9"})  # no broker: the alert listener waits
 
 
 @pytest.fixture
@@ -55,27 +63,64 @@ def fake_store() -> FakeStore:
     return FakeStore()
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    """The API's clock: starts at the real now (tokens are minted with it), moves on demand."""
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@dataclass
+class RecordingNotifier:
+    """An AlertSink that keeps what the API asked it to send."""
+
+    alerts: list[Alert] = field(default_factory=list)
+
+    async def notify(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(app: FastAPI, headers: dict[str, str] | None = None
+                  ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of `app` with its lifespan running, all in the test's event loop."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test",
+                                     headers=headers) as client:
             yield client
 
 
 @pytest.fixture
+async def admin_headers(seeded: async_sessionmaker[AsyncSession]) -> dict[str, str]:
+    return await staff_headers(seeded)
+
+
+@pytest.fixture
 def build_app(settings: Settings, seeded: async_sessionmaker[AsyncSession],
-              fake_store: FakeStore) -> Callable[..., FastAPI]:
+              fake_store: FakeStore, clock: ManualClock,
+              notifier: RecordingNotifier) -> Callable[..., FastAPI]:
     def build(*, store: TelemetryStore | None = None,
               sessions: async_sessionmaker[AsyncSession] | None = None) -> FastAPI:
         return create_app(settings, store=fake_store if store is None else store,
-                          sessions=seeded if sessions is None else sessions)
+                          sessions=seeded if sessions is None else sessions, clock=clock,
+                          notifier=notifier)
 
     return build
 
 
 @pytest.fixture
-async def client(build_app: Callable[..., FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+async def client(build_app: Callable[..., FastAPI],
+                 admin_headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(build_app(), admin_headers) as api:
+        yield api
+
+
+@pytest.fixture
+async def anonymous(build_app: Callable[..., FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(build_app()) as api:
         yield api

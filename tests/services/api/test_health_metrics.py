@@ -92,11 +92,12 @@ async def test_openapi_schema_and_docs_load(build_app: Callable[..., FastAPI]) -
 
 
 async def test_lifespan_opens_the_database_from_settings(
-    settings: Settings, seeded: async_sessionmaker[AsyncSession], fake_store: FakeStore
+    settings: Settings, seeded: async_sessionmaker[AsyncSession], fake_store: FakeStore,
+    admin_headers: dict[str, str],
 ) -> None:
     app = create_app(settings, store=fake_store)
 
-    async with serving(app) as client:
+    async with serving(app, admin_headers) as client:
         body = (await client.get("/api/v1/devices")).json()
 
     assert body["count"] == len(ALL_DEVICES)

@@ -32,13 +32,13 @@ POINTS = [
 
 
 async def test_history_reads_back_what_the_embedded_store_holds(
-    settings: Settings, seeded: async_sessionmaker[AsyncSession]
+    settings: Settings, seeded: async_sessionmaker[AsyncSession], admin_headers: dict[str, str]
 ) -> None:
     app = create_app(settings, sessions=seeded)  # the lifespan opens the store from settings
     params = {"field": "battery", "start": T0.isoformat(),
               "end": (T0 + timedelta(minutes=15)).isoformat(), "interval": "5m"}
 
-    async with serving(app) as client:
+    async with serving(app, admin_headers) as client:
         resources: ApiResources = app.state.resources
         assert isinstance(resources.store, EmbeddedStore)
         await resources.store.write(POINTS)

@@ -1,0 +1,103 @@
+"""`estateops staff ...`: staff accounts of the API, and the demo's admin account."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from estateops.settings import Settings
+from services.workorders.model import Team
+from services.workorders.schemas import Role
+
+staff_app = typer.Typer(help="Staff accounts: who logs in to the API, with which role and estates.",
+                        no_args_is_help=True)
+Opt = typer.Option
+DEMO_ADMIN = "admin"
+
+
+def _database_url(ctx: typer.Context) -> str:
+    settings: Settings = ctx.obj
+    return settings.effective_database_url
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+async def _add_staff(database_url: str, new: Any) -> Any:
+    from services.auth import create_staff
+    from services.db import open_database
+    from services.migrate import ensure_schema
+
+    await ensure_schema(database_url)
+    async with open_database(database_url) as sessions, sessions() as session, session.begin():
+        return await create_staff(session, new)
+
+
+@staff_app.command("add")
+def staff_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name")],
+    role: Annotated[Role, Opt(help="admin sees every estate; the others only theirs")],
+    estate: Annotated[list[str] | None, Opt(help="Estate id in scope (repeatable)")] = None,
+    team: Annotated[Team | None, Opt(help="Team whose work a technician may act on")] = None,
+    display_name: Annotated[str | None, Opt(help="Name shown to people [username]")] = None,
+    apprise_url: Annotated[str | None, Opt(help="Where this person's alerts go")] = None,
+    on_duty: Annotated[bool, Opt(help="Receives the team's alerts now")] = False,
+    password_stdin: Annotated[bool, Opt(help="Read the password from stdin")] = False,
+) -> None:
+    """Create a staff account; the password is prompted for unless --password-stdin."""
+    from services.auth import AccountError, NewStaff, WeakPassword, hash_password
+
+    try:
+        new = NewStaff(username=username, role=role, team=team, display_name=display_name,
+                       password_hash=hash_password(_read_password(password_stdin)),
+                       estates=frozenset(estate or ()), apprise_url=apprise_url, on_duty=on_duty)
+        principal = asyncio.run(_add_staff(_database_url(ctx), new))
+    except (AccountError, WeakPassword) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    scope = ", ".join(sorted(principal.estates)) or "every estate"
+    typer.echo(f"added {principal.role.value} {principal.username} (id {principal.staff_id}): "
+               f"{scope}")
+
+
+async def _staff_rows(database_url: str) -> Any:
+    from services.auth import list_staff
+    from services.db import open_database
+
+    async with open_database(database_url) as sessions, sessions() as session:
+        return await list_staff(session)
+
+
+@staff_app.command("list")
+def staff_list(ctx: typer.Context) -> None:
+    """Every staff account with its role, team and estates."""
+    for row in asyncio.run(_staff_rows(_database_url(ctx))):
+        estates = ",".join(row.estates) or ("*" if row.role is Role.ADMIN else "-")
+        flags = " ".join(flag for flag, on in (("on-duty", row.on_duty),
+                                               ("inactive", not row.active)) if on)
+        typer.echo(f"{row.username:<20} {row.role.value:<11} {row.team or '-':<9} "
+                   f"{estates} {flags}".rstrip())
+
+
+async def ensure_demo_admin(database_url: str, password: str) -> None:
+    """The demo's `admin` account, created or given `password`."""
+    from services.auth import NewStaff, create_staff, set_password
+    from services.auth.passwords import hash_password_async
+    from services.db import open_database
+    from services.migrate import ensure_schema
+
+    password_hash = await hash_password_async(password)
+    await ensure_schema(database_url)
+    async with open_database(database_url) as sessions, sessions() as session, session.begin():
+        if not await set_password(session, username=DEMO_ADMIN, password_hash=password_hash):
+            await create_staff(session, NewStaff(username=DEMO_ADMIN, role=Role.ADMIN,
+                                                 password_hash=password_hash,
+                                                 display_name="Demo admin"))

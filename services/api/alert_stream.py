@@ -1,0 +1,179 @@
+"""Live alerts for the API's server-sent events: one MQTT subscription, fanned out to clients.
+
+The escalation worker publishes each alert on `estateops/alerts/{estate}/{priority}/{work_order}`
+(JSON). The API subscribes once to `estateops/alerts/#` and hands every alert to the
+connected clients whose estates include the alert's estate. Each client has a bounded queue;
+a client that reads too slowly loses its OLDEST alerts (the newest matter most), counted in
+`estateops_api_alerts_dropped_total` and in the client's own `dropped`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import ssl
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiomqtt
+from prometheus_client import Counter, Gauge
+
+from estateops.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+ALERT_TOPIC_PREFIX = "estateops/alerts/"
+ALERT_SUBSCRIPTION = ALERT_TOPIC_PREFIX + "#"
+DEFAULT_QUEUE_SIZE = 100
+DEFAULT_KEEPALIVE_S = 15.0
+MAX_BACKOFF_S = 30.0
+
+ALERTS_RECEIVED = Counter("estateops_api_alerts_received", "Alerts read from the MQTT alert topics")
+ALERTS_REJECTED = Counter("estateops_api_alerts_rejected", "Alert messages that were not JSON")
+ALERTS_DROPPED = Counter(
+    "estateops_api_alerts_dropped", "Alerts dropped, oldest first, for slow stream clients"
+)
+STREAM_CLIENTS = Gauge(
+    "estateops_api_alert_stream_clients", "Clients connected to the alert stream"
+)
+ALERTS_CONNECTED = Gauge("estateops_api_alerts_broker_connected", "1 while subscribed to alerts")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    estate_id: str
+    priority: str
+    work_order_id: str
+    body: dict[str, Any]
+
+    def as_json(self) -> str:
+        return json.dumps({"estate_id": self.estate_id, "priority": self.priority,
+                           "work_order_id": self.work_order_id, **self.body},
+                          ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def parse_alert(topic: str, payload: bytes) -> Alert | None:
+    """The alert on `topic`, or None if the topic or the JSON object is malformed."""
+    parts = topic.removeprefix(ALERT_TOPIC_PREFIX).split("/")
+    if not topic.startswith(ALERT_TOPIC_PREFIX) or len(parts) != 3 or not all(parts):
+        return None
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    estate_id, priority, work_order_id = parts
+    return Alert(estate_id=estate_id, priority=priority, work_order_id=work_order_id, body=body)
+
+
+@dataclass(eq=False)
+class AlertSubscription:
+    """One stream client: the estates it may see (None: all) and its bounded queue."""
+
+    estates: frozenset[str] | None
+    queue: asyncio.Queue[Alert]
+    dropped: int = 0
+
+    def wants(self, alert: Alert) -> bool:
+        return self.estates is None or alert.estate_id in self.estates
+
+    def offer(self, alert: Alert) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.dropped += 1
+            ALERTS_DROPPED.inc()
+        self.queue.put_nowait(alert)
+
+    async def next(self) -> Alert:
+        return await self.queue.get()
+
+
+@dataclass(eq=False)
+class AlertHub:
+    """Fan-out of alerts to connected stream clients; lives as long as the API's lifespan."""
+
+    queue_size: int = DEFAULT_QUEUE_SIZE
+    keepalive_s: float = DEFAULT_KEEPALIVE_S
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+    _clients: set[AlertSubscription] = field(default_factory=set)
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
+
+    @contextlib.contextmanager
+    def subscribe(self, estates: frozenset[str] | None) -> Iterator[AlertSubscription]:
+        client = AlertSubscription(estates=estates, queue=asyncio.Queue(self.queue_size))
+        self._clients.add(client)
+        STREAM_CLIENTS.inc()
+        try:
+            yield client
+        finally:
+            self._clients.discard(client)
+            STREAM_CLIENTS.dec()
+
+    def publish(self, alert: Alert) -> int:
+        """Hand `alert` to every client allowed to see it; how many that was."""
+        receivers = [client for client in self._clients if client.wants(alert)]
+        for client in receivers:
+            client.offer(alert)
+        return len(receivers)
+
+    def receive(self, topic: str, payload: bytes) -> None:
+        alert = parse_alert(topic, payload)
+        if alert is None:
+            ALERTS_REJECTED.inc()
+            log.warning("ignoring a malformed alert on %s", topic)
+            return
+        ALERTS_RECEIVED.inc()
+        self.publish(alert)
+
+
+def _client(settings: MqttSettings) -> aiomqtt.Client:
+    tls_context = None
+    if settings.tls:
+        tls_context = ssl.create_default_context(
+            cafile=str(settings.ca_file) if settings.ca_file else None)
+    # Every API process wants every alert, so its own id and a clean session: alerts from
+    # before it started are of no use to clients connected now.
+    return aiomqtt.Client(
+        settings.host, settings.port,
+        username=settings.effective_username, password=settings.effective_password,
+        identifier=f"estateops-api-{uuid.uuid4().hex[:12]}", clean_session=True,
+        keepalive=settings.keepalive_s, tls_context=tls_context, timeout=10,
+    )
+
+
+async def listen_for_alerts(settings: MqttSettings, hub: AlertHub) -> None:
+    """Feed `hub` from the broker until cancelled; while it is unreachable, retry with backoff."""
+    backoff = 0.5
+    while True:
+        try:
+            async with _client(settings) as client:
+                await client.subscribe(ALERT_SUBSCRIPTION, qos=1)
+                log.info("alert stream subscribed to %s on %s:%s", ALERT_SUBSCRIPTION,
+                         settings.host, settings.port)
+                ALERTS_CONNECTED.set(1)
+                hub.subscribed.set()
+                backoff = 0.5
+                async for message in client.messages:
+                    hub.receive(str(message.topic), _payload_bytes(message.payload))
+        except aiomqtt.MqttError as exc:
+            ALERTS_CONNECTED.set(0)
+            hub.subscribed.clear()
+            delay = backoff * random.uniform(0.5, 1.0)
+            log.warning("alert stream: broker unreachable (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    return b"" if payload is None else str(payload).encode()

@@ -1,0 +1,123 @@
+"""Staff accounts in the SQL store: create, list, and turn a login or token into a Principal."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.auth.errors import NotAuthenticated
+from services.auth.passwords import verify_password_async
+from services.auth.principal import Principal, Role
+from services.registry.tables import Estate
+from services.workorders.model import Team
+from services.workorders.tables import Staff, StaffEstate
+
+
+class AccountError(ValueError):
+    """A staff account cannot be created as asked (duplicate name, unknown estate...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewStaff:
+    username: str
+    role: Role
+    password_hash: str
+    estates: frozenset[str] = frozenset()
+    team: Team | None = None
+    display_name: str | None = None
+    apprise_url: str | None = None
+    on_duty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSummary:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    team: Team | None
+    estates: tuple[str, ...]
+    on_duty: bool
+    active: bool
+
+
+async def _estates_of(session: AsyncSession, staff_id: int) -> frozenset[str]:
+    rows = await session.scalars(select(StaffEstate.estate_id)
+                                 .where(StaffEstate.staff_id == staff_id))
+    return frozenset(rows)
+
+
+async def _missing_estates(session: AsyncSession, estates: Collection[str]) -> list[str]:
+    known = set(await session.scalars(select(Estate.id).where(Estate.id.in_(list(estates)))))
+    return sorted(set(estates) - known)
+
+
+def principal_of(staff: Staff, estates: frozenset[str]) -> Principal:
+    return Principal(staff_id=staff.id, username=staff.username, role=Role(staff.role),
+                     team=staff.team, estates=estates, display_name=staff.display_name)
+
+
+async def create_staff(session: AsyncSession, new: NewStaff) -> Principal:
+    """Add a staff member (the caller commits); AccountError names what is wrong."""
+    if new.role is not Role.ADMIN and not new.estates:
+        raise AccountError(f"a {new.role.value} needs at least one estate")
+    missing = await _missing_estates(session, new.estates)
+    if missing:
+        raise AccountError(f"no such estate: {', '.join(missing)}")
+    staff = Staff(username=new.username, display_name=new.display_name or new.username,
+                  password_hash=new.password_hash, role=new.role, team=new.team,
+                  on_duty=new.on_duty, apprise_url=new.apprise_url, active=True)
+    session.add(staff)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise AccountError(f"staff member {new.username!r} already exists") from exc
+    session.add_all([StaffEstate(staff_id=staff.id, estate_id=estate) for estate in new.estates])
+    await session.flush()
+    return principal_of(staff, new.estates)
+
+
+async def list_staff(session: AsyncSession) -> list[StaffSummary]:
+    staff_rows = list(await session.scalars(select(Staff).order_by(Staff.username)))
+    links = (await session.execute(select(StaffEstate.staff_id, StaffEstate.estate_id)
+                                   .order_by(StaffEstate.estate_id))).all()
+    estates: dict[int, list[str]] = {}
+    for staff_id, estate_id in links:
+        estates.setdefault(staff_id, []).append(estate_id)
+    return [StaffSummary(id=row.id, username=row.username, display_name=row.display_name,
+                         role=Role(row.role), team=row.team,
+                         estates=tuple(estates.get(row.id, ())), on_duty=row.on_duty,
+                         active=row.active)
+            for row in staff_rows]
+
+
+async def authenticate(session: AsyncSession, *, username: str, password: str) -> Principal:
+    """The active staff member with these credentials; NotAuthenticated otherwise."""
+    staff = await session.scalar(select(Staff).where(Staff.username == username))
+    usable = staff is not None and staff.active
+    hash_to_check = staff.password_hash if staff is not None and usable else None
+    if not await verify_password_async(password, hash_to_check) or staff is None:
+        raise NotAuthenticated("incorrect username or password")
+    return principal_of(staff, await _estates_of(session, staff.id))
+
+
+async def active_principal(session: AsyncSession, staff_id: int) -> Principal:
+    """The staff member as the database has it now: a token outlives no deactivation."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        raise NotAuthenticated("this staff account no longer exists or is inactive")
+    return principal_of(staff, await _estates_of(session, staff.id))
+
+
+async def set_password(session: AsyncSession, *, username: str, password_hash: str) -> bool:
+    """Replace a staff member's password (the caller commits); False if there is no such one."""
+    staff = await session.scalar(select(Staff).where(Staff.username == username))
+    if staff is None:
+        return False
+    staff.password_hash = password_hash
+    await session.flush()
+    return True

@@ -1,0 +1,51 @@
+"""Logins and bearer tokens against the staff accounts, with an injectable clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.auth.accounts import active_principal, authenticate
+from services.auth.principal import Principal
+from services.auth.tokens import issue_token, read_token
+from services.workorders.clock import Clock, SystemClock
+
+
+class MissingJwtSecret(ValueError):
+    """The API cannot sign tokens: no secret configured."""
+
+    def __init__(self) -> None:
+        super().__init__("no JWT secret: set ESTATEOPS_AUTH__JWT_SECRET (32+ characters), e.g. "
+                         "from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    principal: Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticator:
+    sessions: async_sessionmaker[AsyncSession]
+    secret: str
+    token_ttl_s: int
+    clock: Clock = field(default_factory=SystemClock)
+
+    async def login(self, username: str, password: str) -> IssuedToken:
+        async with self.sessions() as session:
+            principal = await authenticate(session, username=username, password=password)
+        now = self.clock.now()
+        token = issue_token(principal, secret=self.secret, ttl_s=self.token_ttl_s, now=now)
+        return IssuedToken(token=token, principal=principal,
+                           expires_at=now + timedelta(seconds=self.token_ttl_s))
+
+    async def principal(self, token: str) -> Principal:
+        """Who holds `token`, as the database has it now; NotAuthenticated if nobody valid."""
+        claimed = read_token(token, secret=self.secret, now=self.clock.now())
+        # A short session of its own: a long response (the alert stream) holds no connection.
+        async with self.sessions() as session:
+            return await active_principal(session, claimed.staff_id)

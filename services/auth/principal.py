@@ -1,0 +1,27 @@
+"""Who is calling: a staff member's identity, role, team and estates, as the API sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.workorders.model import Team
+from services.workorders.schemas import Role
+
+__all__ = ["Principal", "Role"]
+
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated staff member; its rights are decided in services.auth.policy."""
+
+    staff_id: int
+    username: str
+    role: Role
+    team: Team | None
+    estates: frozenset[str]
+    display_name: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
