@@ -178,6 +178,8 @@ def demo(
     duration: Annotated[float | None, Opt(help="Stop after this many seconds")] = None,
     admin_password: Annotated[str | None, Opt(
         help="Password of the demo's `admin` account [generated and printed]")] = None,
+    alert_url: Annotated[list[str] | None, Opt(
+        help="Apprise URL that gets every team's alerts (repeatable)")] = None,
 ) -> None:
     """Run everything on embedded defaults: broker, store, gateway, API, simulated estate."""
     from estateops.demo import DemoOptions, run_demo
@@ -187,7 +189,7 @@ def demo(
     if settings.auth.jwt_secret is None:  # tokens of a demo need not outlive it
         settings.auth.jwt_secret = SecretStr(secrets.token_urlsafe(32))
     options = DemoOptions(buildings=buildings, speed=speed, mqtt_port=mqtt_port, faults=faults,
-                          duration_s=duration)
+                          duration_s=duration, alert_urls=tuple(alert_url or ()))
     password = admin_password or secrets.token_urlsafe(12)
     _run(_demo_admin_then(settings.effective_database_url, password, run_demo(settings, options)))
 

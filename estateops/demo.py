@@ -9,11 +9,16 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from estateops.broker import embedded_broker
 from estateops.resources import open_resources
-from estateops.run import api_server, gateway_for, serve_until_stopped
+from estateops.run import api_server, open_operations, serve_until_stopped
 from estateops.settings import Settings
 from services.registry.importer import import_estates
+from services.registry.schema import EstateFile
+from services.workorders.model import Team
+from services.workorders.recipients import add_alert_route
 from simulators.estate import build_estate
 from simulators.faults import FaultPlan, default_plan
 from simulators.runner import SimulationConfig, simulate
@@ -28,6 +33,7 @@ class DemoOptions:
     mqtt_port: int = 1883
     faults: bool = True
     duration_s: float | None = None
+    alert_urls: tuple[str, ...] = ()
 
 
 def _port_or_free(port: int, host: str = "127.0.0.1") -> int:
@@ -72,25 +78,36 @@ def _banner(settings: Settings, devices: int) -> str:
     ])
 
 
+async def _route_alerts(sessions: async_sessionmaker[AsyncSession], estate: EstateFile,
+                        urls: tuple[str, ...]) -> None:
+    async with sessions.begin() as session:
+        for entry in estate.estates:
+            for team in Team:
+                for url in urls:
+                    await add_alert_route(session, estate_id=entry.id, team=team, apprise_url=url)
+
+
 async def run_demo(settings: Settings, options: DemoOptions) -> None:
     estate = build_estate(buildings=options.buildings)
     devices = sum(len(entry.devices) for entry in estate.estates)
-    async with _broker_for(settings, options), open_resources(settings) as resources:
+    async with (_broker_for(settings, options), open_resources(settings) as resources,
+                open_operations(resources) as operations):
         summary = await import_estates(resources.sessions, estate, resources.profiles)
         log.info("registry: %s", summary)
-        gateway = gateway_for(resources)
-        server = api_server(resources)
+        await _route_alerts(resources.sessions, estate, options.alert_urls)
+        gateway = operations.gateway
+        server = api_server(resources, operations.notifier)
         config = SimulationConfig(
             host=settings.mqtt.host, port=settings.mqtt.port, estate=estate, speed=options.speed,
             faults=default_plan(estate) if options.faults else FaultPlan.none(),
             duration_s=options.duration_s, client_id_prefix="demo-sim",
         )
         async with asyncio.TaskGroup() as tasks:
-            gateway_task = tasks.create_task(gateway.run(), name="gateway")
+            operations_task = tasks.create_task(operations.run(), name="operations")
             tasks.create_task(serve_until_stopped(server), name="api")
             await asyncio.wait_for(gateway.connected.wait(), timeout=30)
             print(_banner(settings, devices), flush=True)
             stats = await simulate(config)
             log.info("simulation ended: %s", stats)
             server.should_exit = True
-            gateway_task.cancel()
+            operations_task.cancel()

@@ -1,46 +1,86 @@
-"""Long-running processes: the gateway, the API, or both in one process."""
+"""Long-running processes: the gateway (with rules, work-order intake and escalation), the API,
+or all of it in one process."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import uvicorn
 from prometheus_client import start_http_server
 
 from estateops.resources import Resources, open_resources
 from estateops.settings import Settings
+from gateway.mqtt import Publisher
 from gateway.runner import Gateway, build_gateway
+from services.workorders.alerts import Notifier
+from services.workorders.clock import SystemClock
+from services.workorders.escalation import run_escalation
+from services.workorders.sink import intake_sink
 
 log = logging.getLogger(__name__)
 
 
-def gateway_for(resources: Resources) -> Gateway:
-    return build_gateway(resources.settings, profiles=resources.profiles,
-                         store=resources.store, sessions=resources.sessions)
+@dataclass
+class Operations:
+    """Ingest plus what turns anomalies into work orders and escalates their deadlines."""
+
+    resources: Resources
+    gateway: Gateway
+    notifier: Notifier
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.gateway.run(), name="gateway")
+            tasks.create_task(
+                run_escalation(self.resources.sessions, self.notifier, SystemClock()),
+                name="escalation")
 
 
-def api_server(resources: Resources) -> uvicorn.Server:
+@asynccontextmanager
+async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
+    settings = resources.settings
+    publisher = Publisher(settings.mqtt, client_id=f"{settings.mqtt.client_id}-alerts")
+    notifier = Notifier(resources.sessions, mqtt=publisher)
+    gateway = build_gateway(
+        settings, profiles=resources.profiles, store=resources.store,
+        sessions=resources.sessions,
+        anomalies=intake_sink(resources.sessions, notifier, SystemClock()))
+    try:
+        yield Operations(resources, gateway, notifier)
+    finally:
+        await publisher.aclose()
+
+
+def api_server(resources: Resources, notifier: Notifier | None = None) -> uvicorn.Server:
     from services.api.main import create_app
 
     settings = resources.settings
-    app = create_app(settings, store=resources.store, sessions=resources.sessions)
+    app = create_app(settings, store=resources.store, sessions=resources.sessions,
+                     notifier=notifier)
     config = uvicorn.Config(app, host=settings.api.host, port=settings.api.port,
                             log_level=settings.log_level.lower(), lifespan="on")
     return uvicorn.Server(config)
 
 
 async def run_gateway(settings: Settings) -> None:
-    async with open_resources(settings) as resources:
+    async with open_resources(settings) as resources, open_operations(resources) as operations:
         if settings.gateway.metrics_port is not None:
             # prometheus_client serves from its own thread, off the event loop.
             start_http_server(settings.gateway.metrics_port)
-        await gateway_for(resources).run()
+        await operations.run()
 
 
 async def run_api(settings: Settings) -> None:
     async with open_resources(settings) as resources:
-        await api_server(resources).serve()
+        publisher = Publisher(settings.mqtt, client_id=f"{settings.mqtt.client_id}-api-alerts")
+        try:
+            await api_server(resources, Notifier(resources.sessions, mqtt=publisher)).serve()
+        finally:
+            await publisher.aclose()
 
 
 async def serve_until_stopped(server: uvicorn.Server) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import ssl
@@ -20,7 +21,8 @@ MessageHandler = Callable[[str, bytes, int], Awaitable[object]]
 MAX_BACKOFF_S = 30.0
 
 
-def _client(settings: MqttSettings) -> aiomqtt.Client:
+def mqtt_client(settings: MqttSettings, *, client_id: str | None = None,
+                persistent: bool = True) -> aiomqtt.Client:
     tls_context = None
     if settings.tls:
         tls_context = ssl.create_default_context(
@@ -30,7 +32,8 @@ def _client(settings: MqttSettings) -> aiomqtt.Client:
     return aiomqtt.Client(
         settings.host, settings.port,
         username=settings.effective_username, password=settings.effective_password,
-        identifier=settings.client_id, clean_session=False, keepalive=settings.keepalive_s,
+        identifier=client_id or settings.client_id, clean_session=not persistent,
+        keepalive=settings.keepalive_s,
         tls_context=tls_context, timeout=10,
     )
 
@@ -41,7 +44,7 @@ async def consume(settings: MqttSettings, handle: MessageHandler,
     backoff = 0.5
     while True:
         try:
-            async with _client(settings) as client:
+            async with mqtt_client(settings) as client:
                 await client.subscribe(settings.subscription, qos=settings.qos)
                 log.info("subscribed to %s on %s:%s", settings.subscription, settings.host,
                          settings.port)
@@ -68,3 +71,37 @@ def _payload_bytes(payload: object) -> bytes:
     if payload is None:
         return b""
     return str(payload).encode()
+
+
+class Publisher:
+    """A long-lived connection for what EstateOps itself publishes (alerts); a publish after
+    the broker went away reconnects once before it gives up."""
+
+    def __init__(self, settings: MqttSettings, client_id: str) -> None:
+        self._settings = settings
+        self._client_id = client_id
+        self._client: aiomqtt.Client | None = None
+
+    async def publish(self, topic: str, payload: str | bytes, qos: int = 1) -> None:
+        for attempt in (1, 2):
+            client = await self._connected()
+            try:
+                await client.publish(topic, payload, qos=qos)
+                return
+            except aiomqtt.MqttError:
+                await self.aclose()
+                if attempt == 2:
+                    raise
+
+    async def _connected(self) -> aiomqtt.Client:
+        if self._client is None:
+            client = mqtt_client(self._settings, client_id=self._client_id, persistent=False)
+            await client.__aenter__()
+            self._client = client
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.__aexit__(None, None, None)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiomqtt
 import apprise
@@ -46,11 +47,17 @@ def send_with_apprise(urls: list[str], title: str, body: str) -> bool:
     return bool(sender.notify(title=title, body=body))
 
 
+class Publisher(Protocol):
+    """What alerts are published through: an aiomqtt.Client, or gateway.mqtt.Publisher."""
+
+    async def publish(self, topic: str, payload: str, qos: int) -> None: ...
+
+
 class Notifier:
-    """Sends alerts. `mqtt` is a connected, long-lived aiomqtt client (None: no MQTT)."""
+    """Sends alerts. `mqtt` is a connected, long-lived publisher (None: no MQTT)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
-                 mqtt: aiomqtt.Client | None, qos: int = 1,
+                 mqtt: Publisher | aiomqtt.Client | None, qos: int = 1,
                  timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self._sessions = sessions
         self._mqtt = mqtt

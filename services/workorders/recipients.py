@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.tables import Building, Device, Estate, Unit
 from services.workorders.alert import Alert, AlertKind
+from services.workorders.model import Team
 from services.workorders.schemas import Role
 from services.workorders.tables import AlertRoute, Staff, StaffEstate, UnitContact
 
@@ -105,3 +106,15 @@ async def route_alert(session: AsyncSession, alert: Alert) -> Route:
         resident_urls=list(dict.fromkeys(await _resident_urls(session, alert))),
         place=await _place(session, alert), timezone=timezone or "Asia/Shanghai",
     )
+
+
+async def add_alert_route(session: AsyncSession, *, estate_id: str, team: Team,
+                          apprise_url: str) -> bool:
+    """Send `team`'s alerts of `estate_id` to `apprise_url` too; False if it already was."""
+    existing = await session.scalar(select(AlertRoute.id).where(
+        AlertRoute.estate_id == estate_id, AlertRoute.team == team,
+        AlertRoute.apprise_url == apprise_url))
+    if existing is not None:
+        return False
+    session.add(AlertRoute(estate_id=estate_id, team=team, apprise_url=apprise_url))
+    return True
