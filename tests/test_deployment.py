@@ -29,7 +29,7 @@ ENV_EXAMPLE = REPO / "deploy" / ".env.example"
 MOSQUITTO_DIR = REPO / "deploy" / "mosquitto"
 DEPLOYMENT_DOC = REPO / "docs" / "deployment.md"
 SECRETS = ("POSTGRES_PASSWORD", "MQTT_SERVICE_PASSWORD", "INFLUX_ADMIN_PASSWORD",
-           "INFLUX_ADMIN_TOKEN", "INFLUX_TOKEN")
+           "INFLUX_ADMIN_TOKEN", "INFLUX_TOKEN", "JWT_SECRET")
 SERVICES = {"mosquitto", "influxdb", "postgres", "migrate", "gateway", "api", "simulator"}
 # Used until estateops/cli.py exists; then its typer app is the only truth.
 KNOWN_COMMANDS: dict[tuple[str, ...], set[str]] = {
@@ -60,7 +60,9 @@ def resolved(env_file: Path, *files: Path) -> dict[str, Any]:
 def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """deploy/.env.example with every secret filled in."""
     path = tmp_path_factory.mktemp("compose") / ".env"
-    lines = [f"{line}{line[:-1].lower()}0secret" if line.rstrip("=") in SECRETS else line
+    # Long enough for every secret's own rule (the JWT secret needs 32 characters).
+    lines = [f"{line}{line[:-1].lower()}0secret0{'x' * 32}" if line.rstrip("=") in SECRETS
+             else line
              for line in ENV_EXAMPLE.read_text().splitlines()]
     path.write_text("\n".join(lines) + "\n")
     return path
