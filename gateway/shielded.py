@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class Shielded:
@@ -28,3 +31,23 @@ class Shielded:
             # Its failure was already handled where it ran (state kept for the next try).
             with contextlib.suppress(Exception):
                 await task
+
+
+async def flush_every(interval_s: float, flush: Callable[[], Coroutine[Any, Any, None]], *,
+                      final: Callable[[], Coroutine[Any, Any, None]] | None = None,
+                      what: str, retry_delay_s: float = 2.0) -> None:
+    """Call `flush` every `interval_s` until cancelled, keeping its changes on failure; on
+    cancel, let a flush in flight finish, then run `final` (default: `flush`) once more."""
+    in_flight = Shielded()
+    try:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await in_flight.run(flush())
+            except Exception as exc:  # noqa: BLE001 - the changes are kept: try again
+                log.warning("could not save %s (%s); retrying", what, exc)
+                await asyncio.sleep(retry_delay_s)
+    except asyncio.CancelledError:
+        await in_flight.settle()
+        await (final or flush)()
+        raise

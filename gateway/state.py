@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
@@ -15,13 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.model import FieldValue
-from gateway.shielded import Shielded
+from gateway.shielded import flush_every
 from services.registry.tables import DeviceState
 
 log = logging.getLogger(__name__)
-
-RETRY_DELAY_S = 2.0
-
 
 def ns_to_datetime(time_ns: int) -> datetime:
     return datetime.fromtimestamp(time_ns / 1e9, tz=UTC)
@@ -64,7 +60,6 @@ class StateTracker:
         self._flush_interval_s = flush_interval_s
         self._pending: dict[int, PendingState] = {}
         self._newest_telemetry_ns: dict[int, int] = {}
-        self._flushing = Shielded()
 
     def _entry(self, device_pk: int, received_ns: int) -> PendingState:
         entry = self._pending.get(device_pk)
@@ -95,18 +90,7 @@ class StateTracker:
         entry.status_changed_ns = received_ns
 
     async def run(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(self._flush_interval_s)
-                try:
-                    await self._flushing.run(self.flush())
-                except Exception as exc:  # noqa: BLE001 - keep the changes, try again
-                    log.warning("could not save device state (%s); retrying", exc)
-                    await asyncio.sleep(RETRY_DELAY_S)
-        except asyncio.CancelledError:
-            await self._flushing.settle()
-            await self.flush()
-            raise
+        await flush_every(self._flush_interval_s, self.flush, what="device state")
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, {}

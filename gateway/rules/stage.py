@@ -22,7 +22,7 @@ from gateway.rules.engine import RuleEngine
 from gateway.rules.outbox import AnomalyOutbox
 from gateway.rules.overrides import load_overrides
 from gateway.rules.persistence import load_rule_states, save_rule_states
-from gateway.shielded import Shielded
+from gateway.shielded import flush_every
 from services.registry.queries import DeviceRef
 from services.workorders.model import Anomaly, AnomalySink
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", Reading, StatusChange)
 TICK_S = 1.0
-RETRY_DELAY_S = 2.0
 
 
 class RuleStage:
@@ -44,7 +43,6 @@ class RuleStage:
         self._flush_interval_s = flush_interval_s
         self._refresh_s = refresh_s
         self._tick_s = tick_s
-        self._flushing = Shielded()
 
     @classmethod
     def build(cls, profiles: ProfileSet, sessions: async_sessionmaker[AsyncSession], *,
@@ -107,18 +105,8 @@ class RuleStage:
                 log.exception("rule tick failed")
 
     async def run_flusher(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(self._flush_interval_s)
-                try:
-                    await self._flushing.run(self.flush())
-                except Exception as exc:  # noqa: BLE001 - keep the changes, try again
-                    log.warning("could not save rule state (%s); retrying", exc)
-                    await asyncio.sleep(RETRY_DELAY_S)
-        except asyncio.CancelledError:
-            await self._flushing.settle()
-            await self.flush(everything=True)
-            raise
+        await flush_every(self._flush_interval_s, self.flush,
+                          final=lambda: self.flush(everything=True), what="rule state")
 
     async def flush(self, *, everything: bool = False) -> None:
         """Save changed rule state; `everything` includes deferred "heard again" moves."""
