@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import random
-import ssl
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import aiomqtt
 from prometheus_client import Counter, Gauge
 
 from estateops.settings import MqttSettings
+from gateway.mqtt import mqtt_client
 
 log = logging.getLogger(__name__)
 
@@ -136,18 +136,10 @@ class AlertHub:
 
 
 def _client(settings: MqttSettings) -> aiomqtt.Client:
-    tls_context = None
-    if settings.tls:
-        tls_context = ssl.create_default_context(
-            cafile=str(settings.ca_file) if settings.ca_file else None)
     # Every API process wants every alert, so its own id and a clean session: alerts from
     # before it started are of no use to clients connected now.
-    return aiomqtt.Client(
-        settings.host, settings.port,
-        username=settings.effective_username, password=settings.effective_password,
-        identifier=f"estateops-api-{uuid.uuid4().hex[:12]}", clean_session=True,
-        keepalive=settings.keepalive_s, tls_context=tls_context, timeout=10,
-    )
+    return mqtt_client(settings, client_id=f"estateops-api-{uuid.uuid4().hex[:12]}",
+                       persistent=False)
 
 
 async def listen_for_alerts(settings: MqttSettings, hub: AlertHub) -> None:
