@@ -29,12 +29,13 @@ from services.api.routes import (
 )
 from services.auth import Authenticator, MissingJwtSecret
 from services.db import open_database
+from services.web import router as staff_page_router
 from services.workorders.alert import AlertSink
 from services.workorders.clock import Clock, SystemClock
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
-PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router)
+PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router)
 PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
                      work_orders.router, alerts.router)
 
