@@ -150,9 +150,11 @@ class WorkOrder(Base):
     resolved_at: Mapped[datetime | None] = _when()
     closed_at: Mapped[datetime | None] = _when()
 
-    # Loaded explicitly (service.get); never lazily behind an await.
+    # Loaded explicitly (service.get); never lazily behind an await. In insertion order:
+    # under racing intakes the row lock orders the events, while their `at` was read
+    # before the lock and may be a few milliseconds out of order.
     events: Mapped[list[WorkOrderEvent]] = relationship(
-        order_by="(WorkOrderEvent.at, WorkOrderEvent.id)", lazy="raise",
+        order_by="WorkOrderEvent.id", lazy="raise",
         cascade="all, delete-orphan", passive_deletes=True,
     )
 
