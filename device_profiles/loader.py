@@ -29,17 +29,17 @@ class ProfileError(Exception):
 KeyPath = tuple[str | int, ...]
 
 
-def _line_index(node: yaml.Node, path: KeyPath = ()) -> dict[KeyPath, int]:
+def line_index(node: yaml.Node, path: KeyPath = ()) -> dict[KeyPath, int]:
     """Map each key path in a YAML document to its 1-based line number."""
     lines: dict[KeyPath, int] = {path: node.start_mark.line + 1}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key_path = (*path, str(key_node.value))
-            lines.update(_line_index(value_node, key_path))
+            lines.update(line_index(value_node, key_path))
             lines[key_path] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines.update(_line_index(item, (*path, index)))
+            lines.update(line_index(item, (*path, index)))
     return lines
 
 
@@ -61,7 +61,7 @@ def load_profile(path: Path) -> DeviceProfile:
         raise ProfileError(path, line, f"not valid YAML: {exc}") from exc
     if node is None or not isinstance(data, dict):
         raise ProfileError(path, 1, "a profile must be a YAML mapping")
-    lines = _line_index(node)
+    lines = line_index(node)
     try:
         profile = DeviceProfile.model_validate(data)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import PrivateAttr, ValidationError
 
+from device_profiles.loader import line_index
 from services.registry.schema import CSV_COLUMNS, EstateFile
 
 Loc = tuple[str | int, ...]
@@ -112,19 +113,6 @@ def validate(data: Any, source: SourceMap) -> SourcedEstateFile:
     return estates
 
 
-def _yaml_lines(node: yaml.Node, path: Loc = ()) -> dict[Loc, int]:
-    lines: dict[Loc, int] = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key_path = (*path, str(key_node.value))
-            lines.update(_yaml_lines(value_node, key_path))
-            lines[key_path] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines.update(_yaml_lines(item, (*path, index)))
-    return lines
-
-
 def _read_text(path: Path) -> str:
     try:
         # utf-8-sig: spreadsheet programs often start a UTF-8 CSV with a byte-order mark.
@@ -147,7 +135,7 @@ def load_yaml(path: Path) -> SourcedEstateFile:
         raise RegistryImportError(str(path), f"not valid YAML: {exc}") from exc
     if node is None or not isinstance(data, dict):
         raise RegistryImportError(f"{path}:1", "expected a mapping with an 'estates' list")
-    return validate(data, SourceMap(path, _yaml_lines(node), dotted))
+    return validate(data, SourceMap(path, line_index(node), dotted))
 
 
 REQUIRED_COLUMNS = ("estate_id", "estate_name", "device_id", "device_type")
