@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import aiomqtt
+from prometheus_client import Gauge
 
 from estateops.settings import MqttSettings
 from gateway import metrics
@@ -39,24 +40,30 @@ def mqtt_client(settings: MqttSettings, *, client_id: str | None = None,
 
 
 async def consume(settings: MqttSettings, handle: MessageHandler,
-                  connected: asyncio.Event | None = None) -> None:
-    """Deliver every message to `handle` until cancelled; survive the broker going away."""
+                  connected: asyncio.Event | None = None, *, subscription: str | None = None,
+                  qos: int | None = None, client_id: str | None = None, persistent: bool = True,
+                  connected_gauge: Gauge = metrics.BROKER_CONNECTED) -> None:
+    """Deliver every message to `handle` until cancelled; survive the broker going away.
+
+    Defaults are the gateway's (its subscription, QoS and persistent session); the API's
+    alert stream passes its own.
+    """
+    topic = subscription or settings.subscription
     backoff = 0.5
     while True:
         try:
-            async with mqtt_client(settings) as client:
-                await client.subscribe(settings.subscription, qos=settings.qos)
-                log.info("subscribed to %s on %s:%s", settings.subscription, settings.host,
-                         settings.port)
-                metrics.BROKER_CONNECTED.set(1)
+            async with mqtt_client(settings, client_id=client_id, persistent=persistent) as client:
+                await client.subscribe(topic, qos=settings.qos if qos is None else qos)
+                log.info("subscribed to %s on %s:%s", topic, settings.host, settings.port)
+                connected_gauge.set(1)
                 if connected is not None:
                     connected.set()
                 backoff = 0.5
                 async for message in client.messages:
-                    await handle(str(message.topic), _payload_bytes(message.payload),
+                    await handle(str(message.topic), payload_bytes(message.payload),
                                  time.time_ns())
         except aiomqtt.MqttError as exc:
-            metrics.BROKER_CONNECTED.set(0)
+            connected_gauge.set(0)
             if connected is not None:
                 connected.clear()
             delay = backoff * random.uniform(0.5, 1.0)
@@ -65,7 +72,7 @@ async def consume(settings: MqttSettings, handle: MessageHandler,
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
 
-def _payload_bytes(payload: object) -> bytes:
+def payload_bytes(payload: object) -> bytes:
     if isinstance(payload, bytes | bytearray):
         return bytes(payload)
     if payload is None:

@@ -13,17 +13,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiomqtt
 from prometheus_client import Counter, Gauge
 
 from estateops.settings import MqttSettings
-from gateway.mqtt import mqtt_client
+from gateway.mqtt import consume
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +29,6 @@ ALERT_TOPIC_PREFIX = "estateops/alerts/"
 ALERT_SUBSCRIPTION = ALERT_TOPIC_PREFIX + "#"
 DEFAULT_QUEUE_SIZE = 100
 DEFAULT_KEEPALIVE_S = 15.0
-MAX_BACKOFF_S = 30.0
 
 ALERTS_RECEIVED = Counter("estateops_api_alerts_received", "Alerts read from the MQTT alert topics")
 ALERTS_REJECTED = Counter("estateops_api_alerts_rejected", "Alert messages that were not JSON")
@@ -135,37 +132,16 @@ class AlertHub:
         self.publish(alert)
 
 
-def _client(settings: MqttSettings) -> aiomqtt.Client:
-    # Every API process wants every alert, so its own id and a clean session: alerts from
-    # before it started are of no use to clients connected now.
-    return mqtt_client(settings, client_id=f"estateops-api-{uuid.uuid4().hex[:12]}",
-                       persistent=False)
-
-
 async def listen_for_alerts(settings: MqttSettings, hub: AlertHub) -> None:
-    """Feed `hub` from the broker until cancelled; while it is unreachable, retry with backoff."""
-    backoff = 0.5
-    while True:
-        try:
-            async with _client(settings) as client:
-                await client.subscribe(ALERT_SUBSCRIPTION, qos=1)
-                log.info("alert stream subscribed to %s on %s:%s", ALERT_SUBSCRIPTION,
-                         settings.host, settings.port)
-                ALERTS_CONNECTED.set(1)
-                hub.subscribed.set()
-                backoff = 0.5
-                async for message in client.messages:
-                    hub.receive(str(message.topic), _payload_bytes(message.payload))
-        except aiomqtt.MqttError as exc:
-            ALERTS_CONNECTED.set(0)
-            hub.subscribed.clear()
-            delay = backoff * random.uniform(0.5, 1.0)
-            log.warning("alert stream: broker unreachable (%s); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+    """Feed `hub` from the broker until cancelled; while it is unreachable, retry with backoff.
 
+    Every API process wants every alert, so its own id and a clean session: alerts from
+    before it started are of no use to clients connected now.
+    """
 
-def _payload_bytes(payload: object) -> bytes:
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    return b"" if payload is None else str(payload).encode()
+    async def receive(topic: str, payload: bytes, _received_ns: int) -> None:
+        hub.receive(topic, payload)
+
+    await consume(settings, receive, hub.subscribed, subscription=ALERT_SUBSCRIPTION, qos=1,
+                  client_id=f"estateops-api-{uuid.uuid4().hex[:12]}", persistent=False,
+                  connected_gauge=ALERTS_CONNECTED)
