@@ -22,15 +22,15 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from connectors.store import InfluxV1Store
+from core.db import open_database
 from device_profiles import load_profiles
+from estateops.migrate import ensure_schema
 from estateops.settings import Settings
 from gateway import metrics
 from gateway.runner import build_gateway
-from gateway.store import InfluxV1Store
-from services.db import open_database
-from services.migrate import ensure_schema
-from services.registry.importer import import_estates
-from services.registry.schema import EstateFile
+from registry.importer import import_estates
+from registry.schema import EstateFile
 from tests.fixtures.influx import influx_rows, run_influxd
 from tests.fixtures.mosquitto import mosquitto_config
 from tests.fixtures.processes import free_port, require_binary, running

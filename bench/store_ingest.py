@@ -17,8 +17,8 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.model import Point
-from gateway.store import EmbeddedStore, InfluxV1Store, InfluxV2Store, TelemetryStore
+from connectors.store import EmbeddedStore, InfluxV1Store, InfluxV2Store, TelemetryStore
+from core.telemetry import Point
 from tests.fixtures.influx import (
     influx_rows,
     run_influxd,

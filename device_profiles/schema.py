@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from services.workorders.model import Category, Priority, Team
+from core.vocabulary import Category, Priority, Team
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"

@@ -105,7 +105,7 @@ def _run(coroutine: Any) -> None:
 @app.command()
 def migrate(ctx: typer.Context) -> None:
     """Create or upgrade the SQL schema (Alembic)."""
-    from services.migrate import upgrade
+    from estateops.migrate import upgrade
 
     upgrade(_settings(ctx).effective_database_url)
     typer.echo("database schema is up to date")
@@ -115,7 +115,8 @@ def migrate(ctx: typer.Context) -> None:
 def registry_import(ctx: typer.Context, file: Annotated[Path, typer.Argument(
         exists=True, dir_okay=False, help="Estate description, .yaml or .csv")]) -> None:
     """Load estates, buildings, units and devices; re-importing updates them in place."""
-    from services.registry.importer import RegistryImportError, import_file
+    from estateops.registry_import import import_file
+    from registry.importer import RegistryImportError
 
     settings = _settings(ctx)
     try:

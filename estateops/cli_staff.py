@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from core.vocabulary import Team
 from estateops.settings import Settings
-from services.workorders.model import Team
-from services.workorders.schemas import Role
+from services.auth.principal import Role
 
 staff_app = typer.Typer(help="Staff accounts: who logs in to the API, with which role and estates.",
                         no_args_is_help=True)
@@ -31,9 +31,9 @@ def _read_password(from_stdin: bool) -> str:
 
 
 async def _add_staff(database_url: str, new: Any) -> Any:
+    from core.db import open_database
+    from estateops.migrate import ensure_schema
     from services.auth import create_staff
-    from services.db import open_database
-    from services.migrate import ensure_schema
 
     await ensure_schema(database_url)
     async with open_database(database_url) as sessions, sessions() as session, session.begin():
@@ -69,8 +69,8 @@ def staff_add(
 
 
 async def _staff_rows(database_url: str) -> Any:
+    from core.db import open_database
     from services.auth import list_staff
-    from services.db import open_database
 
     async with open_database(database_url) as sessions, sessions() as session:
         return await list_staff(session)
@@ -89,10 +89,10 @@ def staff_list(ctx: typer.Context) -> None:
 
 async def ensure_demo_admin(database_url: str, password: str) -> None:
     """The demo's `admin` account, created or given `password`."""
+    from core.db import open_database
+    from estateops.migrate import ensure_schema
     from services.auth import NewStaff, create_staff, set_password
     from services.auth.passwords import hash_password_async
-    from services.db import open_database
-    from services.migrate import ensure_schema
 
     password_hash = await hash_password_async(password)
     await ensure_schema(database_url)

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.vocabulary import Team
 from estateops.broker import embedded_broker
 from estateops.resources import open_resources
 from estateops.run import api_server, open_operations, serve_until_stopped
 from estateops.settings import Settings
-from services.registry.importer import import_estates
-from services.registry.schema import EstateFile
-from services.workorders.model import Team
+from registry.importer import import_estates
+from registry.schema import EstateFile
 from services.workorders.recipients import add_alert_route
 from simulators.estate import build_estate
 from simulators.faults import FaultPlan, default_plan

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store import TelemetryStore
+from connectors.store.factory import open_store
+from core.db import open_database
 from device_profiles import ProfileSet, load_profiles
+from estateops.migrate import ensure_schema
 from estateops.settings import Settings
-from gateway.store import TelemetryStore
-from gateway.store.factory import open_store
-from services.db import open_database
-from services.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
 

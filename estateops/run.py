@@ -10,14 +10,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from fastapi import FastAPI
 from prometheus_client import start_http_server
 
+from connectors.mqtt import Publisher
+from core.clock import SystemClock
 from estateops.resources import Resources, open_resources
-from estateops.settings import Settings
-from gateway.mqtt import Publisher
+from estateops.settings import Settings, get_settings
 from gateway.runner import Gateway, build_gateway
 from services.workorders.alerts import Notifier
-from services.workorders.clock import SystemClock
 from services.workorders.escalation import run_escalation
 from services.workorders.sink import intake_sink
 
@@ -90,3 +91,11 @@ async def serve_until_stopped(server: uvicorn.Server) -> None:
     except asyncio.CancelledError:
         server.should_exit = True
         raise
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory estateops.run:app_from_environment`: the API on the
+    environment's settings, opening its own database and store."""
+    from services.api.main import create_app
+
+    return create_app(get_settings())

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
 from gateway.shielded import Shielded
-from services.registry.tables import DeadLetter
+from gateway.tables import DeadLetter
 
 log = logging.getLogger(__name__)
 

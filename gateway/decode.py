@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.telemetry import FieldValue, Point
+from core.topic import Channel, Topic, TopicError
 from device_profiles.schema import DeviceProfile
-from gateway.model import Channel, FieldValue, Point, Reading, Topic, TopicError
+from gateway.model import Reading
 from gateway.timestamps import parse_ts
 from gateway.validation import PayloadModel, Rejected, RejectReason, models_for, preview
 

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.registry.queries import DeviceRef, find_device, load_device_index
+from registry.queries import DeviceRef, find_device, load_device_index
 
 log = logging.getLogger(__name__)
 

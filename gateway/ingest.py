@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from core.topic import Channel, Topic, TopicError
 from device_profiles import ProfileSet
 from gateway import metrics
 from gateway.deadletters import DeadLetterSink
 from gateway.decode import Rejected, RejectReason, StatusChange, decode_message, reading_to_points
 from gateway.dedupe import SeqDeduplicator
 from gateway.directory import DeviceDirectory
-from gateway.model import Channel, Reading, Topic, TopicError
+from gateway.model import Reading
 from gateway.rules import RuleStage
 from gateway.state import StateTracker
 from gateway.writer import PointWriter

@@ -10,20 +10,21 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.mqtt import consume
+from connectors.store import TelemetryStore
+from connectors.store.line_protocol import render_point
+from core.telemetry import Point
+from core.vocabulary import AnomalySink
 from device_profiles import ProfileSet
-from estateops.settings import Settings
+from gateway import metrics
 from gateway.deadletters import DeadLetterSink
 from gateway.dedupe import SeqDeduplicator
 from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
-from gateway.model import Point
-from gateway.mqtt import consume
 from gateway.rules import Clock, RuleStage
+from gateway.settings import GatewayConfig
 from gateway.state import StateTracker
-from gateway.store import TelemetryStore
-from gateway.store.line_protocol import render_point
 from gateway.writer import PointWriter
-from services.workorders.model import AnomalySink
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class Gateway:
     """The assembled stages; `run` drives them until cancelled."""
 
-    settings: Settings
+    settings: GatewayConfig
     ingestor: Ingestor
     connected: asyncio.Event
 
@@ -48,14 +49,15 @@ class Gateway:
             tasks.create_task(ingestor.state.run(), name="state-flusher")
             tasks.create_task(ingestor.dead_letters.run(), name="dead-letter-writer")
             tasks.create_task(ingestor.directory.run(), name="registry-refresh")
-            tasks.create_task(consume(self.settings.mqtt, ingestor.handle, self.connected),
+            tasks.create_task(consume(self.settings.mqtt, ingestor.handle, self.connected,
+                                      connected_gauge=metrics.BROKER_CONNECTED),
                               name="mqtt-consumer")
             if ingestor.rules is not None:
                 for name, loop in ingestor.rules.background().items():
                     tasks.create_task(loop, name=name)
 
 
-def build_gateway(settings: Settings, *, profiles: ProfileSet, store: TelemetryStore,
+def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: TelemetryStore,
                   sessions: async_sessionmaker[AsyncSession],
                   anomalies: AnomalySink | None = None, clock: Clock | None = None) -> Gateway:
     """`anomalies` receives each rule firing and clearing (None: they are only logged and

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.model import FieldValue
+from core.telemetry import FieldValue
 from gateway.shielded import flush_every
-from services.registry.tables import DeviceState
+from gateway.tables import DeviceState
 
 log = logging.getLogger(__name__)
 

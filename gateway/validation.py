@@ -24,8 +24,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from core.telemetry import FieldValue
 from device_profiles.schema import RESERVED_FIELDS, DeviceProfile, FieldSpec, FieldType
-from gateway.model import FieldValue
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

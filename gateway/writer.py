@@ -12,10 +12,10 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from connectors.store.base import StoreError, TelemetryStore
+from core.telemetry import Point
 from gateway import metrics
-from gateway.model import Point
 from gateway.shielded import Shielded
-from gateway.store.base import StoreError, TelemetryStore
 
 log = logging.getLogger(__name__)
 

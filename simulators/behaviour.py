@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from device_profiles import DeviceProfile, FieldType
-from services.registry.schema import DeviceIn
+from registry.schema import DeviceIn
 from simulators import daylife
 from simulators.clock import SHANGHAI
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from services.registry.schema import EstateFile
+from registry.schema import EstateFile
 from simulators.estate import build_estate
 from simulators.faults import FaultPlan
 from simulators.transport import BrokerOptions

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from services.registry.schema import BuildingIn, DeviceIn, EstateFile, EstateIn, UnitIn
+from registry.schema import BuildingIn, DeviceIn, EstateFile, EstateIn, UnitIn
 
 GATE_LANES = ("north-in", "north-out", "south-in", "south-out")
 GATE_NAMES = {"north-in": "北门入口", "north-out": "北门出口",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from device_profiles import DeviceProfile, FieldType
-from services.registry.schema import DeviceIn, EstateFile
+from registry.schema import DeviceIn, EstateFile
 from simulators.behaviour import Body, JsonScalar, Message
 
 MAX_PAYLOAD_BYTES = 64 * 1024

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from device_profiles import DeviceProfile, ProfileSet
-from services.registry.schema import DeviceIn, EstateFile
+from registry.schema import DeviceIn, EstateFile
 from simulators.behaviour import Body, DeviceModel, Message, TsStyle, format_ts, model_for, stamp
 from simulators.faults import (
     ActiveFault,

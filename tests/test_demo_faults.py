@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core.db import open_database
 from gateway.rules.tables import RuleOverride
-from services.db import open_database
-from services.registry.tables import Device
+from registry.tables import Device
 from services.workorders.tables import WorkOrder
 from simulators.estate import build_estate, write_estate_yaml
 from simulators.faults import FaultKind, default_plan

@@ -18,16 +18,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store.embedded import EmbeddedStore
+from core.vocabulary import Priority
 from device_profiles import load_profiles
 from gateway.rules import RuleStage
 from gateway.runner import Gateway
-from gateway.store.embedded import EmbeddedStore
-from services.registry.importer import import_estates
-from services.registry.schema import EstateFile
-from services.registry.tables import Device
+from registry.importer import import_estates
+from registry.schema import EstateFile
+from registry.tables import Device
 from services.workorders import EventKind, get, intake_sink
 from services.workorders.alerts import Notifier
-from services.workorders.model import Priority, Status
+from services.workorders.model import Status
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.utils.estates import small_estate, unique_estate_id

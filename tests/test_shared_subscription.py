@@ -24,13 +24,15 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store.embedded import EmbeddedStore
+from core.clock import SystemClock
+from core.telemetry import Point
+from core.vocabulary import Priority
 from estateops.settings import Settings
-from gateway.model import Point
-from gateway.store.embedded import EmbeddedStore
-from services.registry.tables import Device
-from services.workorders import EventKind, SystemClock, get, intake_sink
+from registry.tables import Device
+from services.workorders import EventKind, get, intake_sink
 from services.workorders.alerts import Notifier
-from services.workorders.model import Priority, Status
+from services.workorders.model import Status
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.utils.estates import register_small_estate, topic

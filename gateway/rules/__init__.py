@@ -1,6 +1,6 @@
 """Anomaly rules declared in device profiles, evaluated on the gateway's message stream."""
 
-from gateway.rules.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
 from gateway.rules.compile import compile_profile, compile_profiles
 from gateway.rules.engine import RuleEngine
 from gateway.rules.outbox import AnomalyOutbox

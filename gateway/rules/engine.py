@@ -12,17 +12,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from core.clock import ns_to_datetime
+from core.topic import Channel
+from core.vocabulary import Anomaly
 from gateway.decode import StatusChange
-from gateway.model import Channel, Reading
+from gateway.model import Reading
 from gateway.rules.overrides import Override, OverrideError, Overrides, apply_override
 from gateway.rules.spec import EMPTY_RULES, Rule, RuleSet, SilenceRule
-from gateway.rules.state import (
-    RuleState,
-    attached,
-    ns_to_datetime,
-    reading_snapshot,
-    status_snapshot,
-)
+from gateway.rules.state import RuleState, attached, reading_snapshot, status_snapshot
 from gateway.rules.timers import Deadlines
 from gateway.rules.triggers import (
     Transition,
@@ -33,8 +30,7 @@ from gateway.rules.triggers import (
     on_offline,
     on_telemetry,
 )
-from services.registry.queries import DeviceRef
-from services.workorders.model import Anomaly
+from registry.queries import DeviceRef
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
+from core.vocabulary import Anomaly, AnomalySink
 from gateway.rules import metrics
 from gateway.shielded import Shielded
-from services.workorders.model import Anomaly, AnomalySink
 
 log = logging.getLogger(__name__)
 

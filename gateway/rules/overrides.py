@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Valid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.vocabulary import Category, Priority, Team
 from gateway.rules.spec import (
     AllOf,
     AnyOf,
@@ -29,7 +30,6 @@ from gateway.rules.spec import (
     SilenceRule,
 )
 from gateway.rules.tables import RuleOverride
-from services.workorders.model import Category, Priority, Team
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.rules.state import RuleState
 from gateway.rules.tables import StoredRuleState
-from services.registry.queries import DeviceRef
-from services.registry.tables import Device
+from registry.queries import DeviceRef
+from registry.tables import Device
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from services.workorders.model import Category, Priority, Team
+from core.vocabulary import Category, Priority, Team
 
 Scalar = bool | int | float | str | None
 NS_PER_S = 1_000_000_000

@@ -12,19 +12,19 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import Clock, SystemClock
+from core.vocabulary import Anomaly, AnomalySink
 from device_profiles import ProfileSet
 from gateway.decode import StatusChange
 from gateway.model import Reading
 from gateway.rules import metrics
-from gateway.rules.clock import Clock, SystemClock
 from gateway.rules.compile import compile_profiles
 from gateway.rules.engine import RuleEngine
 from gateway.rules.outbox import AnomalyOutbox
 from gateway.rules.overrides import load_overrides
 from gateway.rules.persistence import load_rule_states, save_rule_states
 from gateway.shielded import flush_every
-from services.registry.queries import DeviceRef
-from services.workorders.model import Anomaly, AnomalySink
+from registry.queries import DeviceRef
 
 log = logging.getLogger(__name__)
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base
-
-SLUG_LENGTH = 64
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from core.clock import utcnow
+from core.db import Base
+from core.slug import SLUG_LENGTH
 
 
 class RuleOverride(Base):

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.rules.spec import NS_PER_S, ConditionRule, EventRule, Rule, Scalar, SilenceRule
+from core.clock import NS_PER_S
+from core.vocabulary import AnomalyKind
+from gateway.rules.spec import ConditionRule, EventRule, Rule, Scalar, SilenceRule
 from gateway.rules.state import RuleState, Snapshot
-from services.workorders.model import AnomalyKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from estateops.settings import MqttSettings
-from gateway.mqtt import consume
+from connectors.mqtt import MqttSettings, consume
 
 log = logging.getLogger(__name__)
 

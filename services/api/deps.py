@@ -11,10 +11,11 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store.base import TelemetryStore
+from core.clock import Clock
 from device_profiles import ProfileSet
-from estateops.settings import Settings
-from gateway.store.base import TelemetryStore
 from services.api.alert_stream import AlertHub
+from services.api.settings import ApiConfig
 from services.auth import (
     Authenticator,
     NotAuthenticated,
@@ -23,7 +24,6 @@ from services.auth import (
     require_visible,
 )
 from services.workorders.alert import AlertSink
-from services.workorders.clock import Clock
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -32,7 +32,7 @@ TOKEN_URL = "/api/v1/auth/token"
 class ApiResources:
     """Everything the lifespan opens once and every request shares."""
 
-    settings: Settings
+    settings: ApiConfig
     sessions: async_sessionmaker[AsyncSession]
     store: TelemetryStore
     profiles: ProfileSet
@@ -52,7 +52,7 @@ def get_resources(request: Request) -> ApiResources:
 ResourcesDep = Annotated[ApiResources, Depends(get_resources)]
 
 
-def get_settings(resources: ResourcesDep) -> Settings:
+def get_config(resources: ResourcesDep) -> ApiConfig:
     return resources.settings
 
 
@@ -95,7 +95,7 @@ async def current_staff(
     return await resources.authenticator.principal(token)
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+ApiConfigDep = Annotated[ApiConfig, Depends(get_config)]
 StoreDep = Annotated[TelemetryStore, Depends(get_store)]
 ProfilesDep = Annotated[ProfileSet, Depends(get_profiles)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

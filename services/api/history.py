@@ -6,8 +6,8 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
+from connectors.store.base import Aggregate, HistoryQuery
 from device_profiles import DeviceProfile, FieldType
-from gateway.store.base import Aggregate, HistoryQuery
 from services.api.errors import InvalidQuery
 
 MAX_BUCKETS = 10_000

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store.base import TelemetryStore
+from core.clock import Clock, SystemClock
+from core.db import open_database
 from device_profiles import load_profiles
-from estateops.settings import Settings, get_settings
-from gateway.store.base import TelemetryStore
 from services.api.alert_stream import AlertHub, listen_for_alerts
 from services.api.deps import ApiResources, current_staff
 from services.api.errors import DOMAIN_ERRORS, as_api_error
@@ -27,11 +28,10 @@ from services.api.routes import (
     telemetry,
     work_orders,
 )
+from services.api.settings import ApiConfig
 from services.auth import Authenticator, MissingJwtSecret
-from services.db import open_database
 from services.web import router as staff_page_router
 from services.workorders.alert import AlertSink
-from services.workorders.clock import Clock, SystemClock
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -41,14 +41,14 @@ PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters
 
 
 async def _open_sessions(
-    settings: Settings, stack: AsyncExitStack
+    settings: ApiConfig, stack: AsyncExitStack
 ) -> async_sessionmaker[AsyncSession]:
     return await stack.enter_async_context(open_database(settings.effective_database_url))
 
 
-async def _open_store(settings: Settings, stack: AsyncExitStack) -> TelemetryStore:
+async def _open_store(settings: ApiConfig, stack: AsyncExitStack) -> TelemetryStore:
     # Imported here so the store backends load only when the API opens its own store.
-    from gateway.store.factory import open_store
+    from connectors.store.factory import open_store
 
     return await stack.enter_async_context(
         open_store(settings.influx, settings.embedded_telemetry_path)
@@ -61,14 +61,14 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
-def _jwt_secret(settings: Settings) -> str:
+def _jwt_secret(settings: ApiConfig) -> str:
     if settings.auth.jwt_secret is None:
         raise MissingJwtSecret()
     return settings.auth.jwt_secret.get_secret_value()
 
 
 def _lifespan(
-    settings: Settings,
+    settings: ApiConfig,
     store: TelemetryStore | None,
     sessions: async_sessionmaker[AsyncSession] | None,
     clock: Clock,
@@ -117,7 +117,7 @@ async def _domain_error_response(_request: Request, exc: Exception) -> JSONRespo
 
 
 def create_app(
-    settings: Settings,
+    settings: ApiConfig,
     *,
     store: TelemetryStore | None = None,
     sessions: async_sessionmaker[AsyncSession] | None = None,
@@ -145,8 +145,3 @@ def create_app(
         app.include_router(router)
     app.include_router(behind_token(PROTECTED_ROUTERS))
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """For `uvicorn --factory services.api.main:app_from_environment`."""
-    return create_app(get_settings())

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from gateway.store.base import Aggregate
+from connectors.store.base import Aggregate
 
 
 def _assume_utc(moment: datetime) -> datetime:

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.vocabulary import Team
+from registry.tables import Estate
 from services.auth.errors import NotAuthenticated
 from services.auth.passwords import verify_password_async
 from services.auth.principal import Principal, Role
-from services.registry.tables import Estate
-from services.workorders.model import Team
-from services.workorders.tables import Staff, StaffEstate
+from services.auth.tables import Staff, StaffEstate
 
 
 class AccountError(ValueError):

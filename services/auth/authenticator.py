@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import Clock, SystemClock
 from services.auth.accounts import active_principal, authenticate
 from services.auth.principal import Principal
 from services.auth.tokens import issue_token, read_token
-from services.workorders.clock import Clock, SystemClock
 
 
 class MissingJwtSecret(ValueError):

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.vocabulary import Team
 from services.auth.errors import OutsideScope, PermissionDenied
 from services.auth.principal import Principal, Role
-from services.workorders.model import Team
 
 
 class Operation(StrEnum):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from services.workorders.model import Team
-from services.workorders.schemas import Role
+from core.vocabulary import Team
 
-__all__ = ["Principal", "Role"]
 
+class Role(StrEnum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    TECHNICIAN = "technician"
+    VIEWER = "viewer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from typing import Any
 
 import jwt
 
+from core.vocabulary import Team
 from services.auth.errors import NotAuthenticated
 from services.auth.principal import Principal, Role
-from services.workorders.model import Team
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "role", "estates"]

@@ -4,8 +4,9 @@ The Notifier (apprise and MQTT) lives in services.workorders.alerts and is impor
 there, so that importing the vocabulary does not load apprise.
 """
 
+from core.clock import Clock, ManualClock, SystemClock
+from services.auth.principal import Role
 from services.workorders.alert import Alert, AlertKind, AlertSink
-from services.workorders.clock import Clock, ManualClock, SystemClock
 from services.workorders.deadlines import (
     Deadline,
     DeadlinePolicy,
@@ -34,7 +35,6 @@ from services.workorders.schemas import (
     EventKind,
     LedgerEntry,
     OnTimeStats,
-    Role,
     WorkOrderCreate,
     WorkOrderDetail,
     WorkOrderEventPublic,

@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from services.workorders.model import Category, Priority, Status, Team
+from core.vocabulary import Category, Priority, Team
+from services.workorders.model import Status
 from services.workorders.tables import WorkOrder
 
 ALERT_TOPIC_ROOT = "estateops/alerts"

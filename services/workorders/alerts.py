@@ -48,7 +48,7 @@ def send_with_apprise(urls: list[str], title: str, body: str) -> bool:
 
 
 class Publisher(Protocol):
-    """What alerts are published through: an aiomqtt.Client, or gateway.mqtt.Publisher."""
+    """What alerts are published through: an aiomqtt.Client, or connectors.mqtt.Publisher."""
 
     async def publish(self, topic: str, payload: str, qos: int) -> None: ...
 

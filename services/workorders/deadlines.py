@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.vocabulary import Category, Priority
 from services.workorders.errors import InvalidPolicy
-from services.workorders.model import Category, LedgerColour, Priority, Status
+from services.workorders.model import LedgerColour, Status
 from services.workorders.tables import EstatePolicy, WorkOrder
 
 log = logging.getLogger(__name__)

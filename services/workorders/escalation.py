@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import Clock
 from services.workorders.alert import Alert, AlertKind, AlertSink
-from services.workorders.clock import Clock
 from services.workorders.deadlines import DUE_COLUMNS, UNMET_WHILE, Deadline
 from services.workorders.schemas import SYSTEM, EventKind
 from services.workorders.sql import upsert_insert

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.vocabulary import Anomaly, AnomalyKind
 from services.workorders.deadlines import deadlines_for, ledger_colour, policy_for
-from services.workorders.model import Anomaly, AnomalyKind, Source, Status
+from services.workorders.model import Source, Status
 from services.workorders.places import device_place
 from services.workorders.schemas import SENSOR, Action, EventKind
 from services.workorders.service import transition

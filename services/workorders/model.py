@@ -1,38 +1,8 @@
-"""The vocabulary of work orders, and the anomaly the gateway hands to them.
-
-Shared by the gateway (which raises anomalies) and the services (which turn them into work
-orders and alerts), so both sides speak exactly the same words.
-"""
+"""The work order's own vocabulary: its status, where it came from, its ledger colour."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
-
-
-class Priority(StrEnum):
-    P1 = "P1"
-    P2 = "P2"
-    P3 = "P3"
-    P4 = "P4"
-
-
-class Team(StrEnum):
-    REPAIR = "repair"  # 维修
-    SAFETY = "safety"  # 平安
-    TELECOM = "telecom"  # 通信
-    CLEANING = "cleaning"  # 保洁
-
-
-class Category(StrEnum):
-    """What kind of job it is, which sets its 5341 deadlines."""
-
-    SIMPLE = "simple"  # resolve within 30 min
-    COMPLEX = "complex"  # resolve within 4 h
-    EXTERNAL = "external"  # the property cannot fix it alone: a written plan within 1 day
 
 
 class Status(StrEnum):
@@ -54,33 +24,3 @@ class LedgerColour(StrEnum):
     GREEN = "green"  # done on the spot
     YELLOW = "yellow"  # needs up to 2 days
     RED = "red"  # needs several parties, up to 7 days
-
-
-class AnomalyKind(StrEnum):
-    RAISED = "raised"
-    CLEARED = "cleared"
-
-
-@dataclass(frozen=True, slots=True)
-class Anomaly:
-    """A rule of a device profile fired (or its condition cleared) for one device."""
-
-    kind: AnomalyKind
-    estate_id: str
-    device_pk: int
-    device_id: str
-    device_type: str
-    rule: str
-    at: datetime
-    priority: Priority
-    team: Team
-    category: Category
-    title_en: str
-    title_zh: str
-    readings: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
-
-
-class AnomalySink(Protocol):
-    """Where the gateway's rule engine sends anomalies (the work-order intake)."""
-
-    async def __call__(self, anomaly: Anomaly) -> None: ...

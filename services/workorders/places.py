@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.tables import Building, Device, Unit
+from registry.tables import Building, Device, Unit
 from services.workorders.errors import InvalidReference
 
 

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import Integer, case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.vocabulary import Team
 from services.workorders.deadlines import overdue_clause
-from services.workorders.model import LedgerColour, Status, Team
+from services.workorders.model import LedgerColour, Status
 from services.workorders.schemas import LedgerEntry, OnTimeStats, WorkOrderFilters
 from services.workorders.service import ACTIVE
 from services.workorders.tables import WorkOrder

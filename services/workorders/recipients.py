@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.tables import Building, Device, Estate, Unit
+from core.vocabulary import Team
+from registry.tables import Building, Device, Estate, Unit
+from services.auth.principal import Role
+from services.auth.tables import Staff, StaffEstate
 from services.workorders.alert import Alert, AlertKind
-from services.workorders.model import Team
-from services.workorders.schemas import Role
-from services.workorders.tables import AlertRoute, Staff, StaffEstate, UnitContact
+from services.workorders.tables import AlertRoute, UnitContact
 
 LEAK_SENSOR = "leak_sensor"
 DISPATCHERS_FROM_LEVEL = 1

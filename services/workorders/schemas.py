@@ -8,16 +8,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.workorders.model import Category, LedgerColour, Priority, Source, Status, Team
-
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    DISPATCHER = "dispatcher"
-    TECHNICIAN = "technician"
-    VIEWER = "viewer"
+from core.slug import SLUG_PATTERN
+from core.vocabulary import Category, Priority, Team
+from services.auth.principal import Role
+from services.workorders.model import LedgerColour, Source, Status
 
 
 class Action(StrEnum):

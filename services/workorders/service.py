@@ -18,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.registry.tables import Estate
+from registry.tables import Estate
+from services.auth.principal import Role
+from services.auth.tables import Staff, StaffEstate
 from services.workorders.deadlines import deadlines_for, ledger_colour, policy_for
 from services.workorders.errors import (
     AlreadyOpen,
@@ -28,8 +30,8 @@ from services.workorders.errors import (
 )
 from services.workorders.model import Status
 from services.workorders.places import Place, place_of
-from services.workorders.schemas import Action, Actor, EventKind, Role, WorkOrderCreate
-from services.workorders.tables import Staff, StaffEstate, WorkOrder, WorkOrderEvent
+from services.workorders.schemas import Action, Actor, EventKind, WorkOrderCreate
+from services.workorders.tables import WorkOrder, WorkOrderEvent
 from services.workorders.timeline import record
 
 ACTIVE = frozenset({Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS})

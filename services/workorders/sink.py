@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import Clock
+from core.vocabulary import Anomaly, AnomalySink, Priority
 from services.workorders.alert import Alert, AlertKind, AlertSink
-from services.workorders.clock import Clock
 from services.workorders.intake import intake
-from services.workorders.model import Anomaly, AnomalySink, Priority
 from services.workorders.tables import WorkOrder
 
 ALERTED_PRIORITIES = frozenset({Priority.P1, Priority.P2})

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
 
-from services.db import Base
-from services.registry.tables import SLUG_LENGTH
-from services.workorders.model import (
-    Category,
-    LedgerColour,
-    Priority,
-    Source,
-    Status,
-    Team,
-)
-from services.workorders.schemas import EventKind, Role
+from core.db import Base, StrEnumColumn, UtcDateTime
+from core.slug import SLUG_LENGTH
+from core.vocabulary import Category, Priority, Team
+from services.workorders.model import LedgerColour, Source, Status
+from services.workorders.schemas import EventKind
 
 NAME_LENGTH = 200
 # The predicate of the "one open work order per device and rule" index. The same literal text
@@ -40,73 +29,8 @@ NAME_LENGTH = 200
 OPEN_PREDICATE = "status NOT IN ('closed', 'cancelled')"
 
 
-E = TypeVar("E", bound=StrEnum)
-
-
-class StrEnumColumn(TypeDecorator[E]):
-    """A VARCHAR holding a StrEnum's value, read back as the enum."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, enum: type[E], length: int = 16) -> None:
-        super().__init__(length)
-        self.enum = enum
-
-    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.enum(value).value
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
-        return None if value is None else self.enum(value)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back aware (SQLite would drop the offset,
-    so an aware local time must be converted before it is stored, and compared)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _when() -> MappedColumn[Any]:
     return mapped_column(UtcDateTime())
-
-
-class Staff(Base):
-    __tablename__ = "staff"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
-    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(StrEnumColumn(Role))
-    team: Mapped[Team | None] = mapped_column(StrEnumColumn(Team))
-    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
-    apprise_url: Mapped[str | None] = mapped_column(Text)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class StaffEstate(Base):
-    """Which estates a staff member works in (and may see)."""
-
-    __tablename__ = "staff_estates"
-
-    staff_id: Mapped[int] = mapped_column(
-        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
-    )
-    estate_id: Mapped[str] = mapped_column(
-        ForeignKey("estates.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
 
 
 class WorkOrder(Base):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.topic import Channel
 from device_profiles import DeviceProfile, load_profiles
 from gateway.decode import (
     MAX_EXTRAS,
@@ -20,7 +21,7 @@ from gateway.decode import (
     parse_topic,
     reading_to_points,
 )
-from gateway.model import Channel, Reading
+from gateway.model import Reading
 from tests.utils.payloads import (
     CONTRACT_TS_MS,
     CONTRACT_TS_NS,

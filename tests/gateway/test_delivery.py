@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.store.influx_v1 import InfluxV1Store
-from services.registry.tables import Device, DeviceState
+from connectors.store.influx_v1 import InfluxV1Store
+from gateway.tables import DeviceState
+from registry.tables import Device
 from tests.fixtures.influx import HttpServer, influx_rows, unique_name
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import require_binary

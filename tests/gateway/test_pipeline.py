@@ -20,13 +20,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store import TelemetryStore
+from connectors.store.base import Aggregate, HistoryQuery
+from connectors.store.influx_v1 import InfluxV1Store
+from connectors.store.influx_v2 import InfluxV2Store
 from device_profiles import ProfileSet, load_profiles
-from gateway.store import TelemetryStore
-from gateway.store.base import Aggregate, HistoryQuery
-from gateway.store.influx_v1 import InfluxV1Store
-from gateway.store.influx_v2 import InfluxV2Store
-from services.registry.importer import import_estates
-from services.registry.tables import Device, DeviceState
+from gateway.tables import DeviceState
+from registry.importer import import_estates
+from registry.tables import Device
 from simulators.estate import build_estate
 from simulators.runner import SimulationConfig, simulate
 from tests.fixtures.influx import HttpServer, influx_rows, unique_name, vm_export

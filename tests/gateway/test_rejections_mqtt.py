@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.store.embedded import EmbeddedStore
-from services.registry.tables import DeadLetter, DeviceState
+from connectors.store.embedded import EmbeddedStore
+from gateway.tables import DeadLetter, DeviceState
 from tests.fixtures.mosquitto import Broker
 from tests.utils.estates import register_small_estate, topic
 from tests.utils.gateway import eventually, gateway_settings, running_gateway

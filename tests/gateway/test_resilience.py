@@ -11,7 +11,7 @@ from pathlib import Path
 import aiomqtt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.store.influx_v1 import InfluxV1Store
+from connectors.store.influx_v1 import InfluxV1Store
 from tests.fixtures.influx import HttpServer, answers, influx_rows, influxd_config
 from tests.fixtures.mosquitto import Broker, mosquitto_config
 from tests.fixtures.processes import free_port, require_binary, running

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from services.registry.schema import EstateFile
+from registry.schema import EstateFile
 from simulators.estate import (
     GATE_LANES,
     build_estate,

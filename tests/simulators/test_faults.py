@@ -9,7 +9,7 @@ import time
 import pytest
 
 from device_profiles import load_profiles
-from services.registry.schema import DeviceIn
+from registry.schema import DeviceIn
 from simulators.behaviour import Message
 from simulators.estate import build_estate
 from simulators.faults import (

@@ -9,8 +9,8 @@ from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.vocabulary import Team
 from services.auth import NewStaff, Principal, Role, create_staff, hash_password, issue_token
-from services.workorders.model import Team
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery staple"
@@ -36,7 +36,7 @@ async def add_staff(sessions: async_sessionmaker[AsyncSession], *, role: Role = 
 
 
 async def _deactivate(session: AsyncSession, staff_id: int) -> None:
-    from services.workorders.tables import Staff
+    from services.auth.tables import Staff
 
     staff = await session.get(Staff, staff_id)
     assert staff is not None

@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from device_profiles import load_profiles
-from services.registry.importer import import_estates
-from services.registry.schema import EstateFile
+from registry.importer import import_estates
+from registry.schema import EstateFile
 
 # One device of each contract type; ids are per estate, so tests stay apart.
 DEVICES = {

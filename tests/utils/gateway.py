@@ -12,12 +12,12 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store import TelemetryStore
+from core.vocabulary import AnomalySink
 from device_profiles import load_profiles
 from estateops.settings import Settings
 from gateway.rules import Clock
 from gateway.runner import Gateway, build_gateway
-from gateway.store import TelemetryStore
-from services.workorders.model import AnomalySink
 
 T = TypeVar("T")
 

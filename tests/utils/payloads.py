@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.model import Channel, Topic
+from core.topic import Channel, Topic
 
 # 2026-11-22T08:00:00+08:00, the instant used by the examples in the device contract.
 CONTRACT_TS_MS = 1795305600000

@@ -21,17 +21,20 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
+from connectors.store import EmbeddedStore
+from core.db import create_engine_for, session_factory
+from core.vocabulary import Priority, Team
+from estateops.migrate import upgrade
 from estateops.settings import Settings
-from gateway.store import EmbeddedStore
+from gateway.tables import DeviceState
+from registry.tables import Device
 from services.api import create_app
 from services.api.alert_stream import Alert as StreamAlert
 from services.api.alert_stream import AlertHub
-from services.db import create_engine_for, session_factory
-from services.migrate import upgrade
-from services.registry.tables import Device, DeviceState
+from services.auth.principal import Role
 from services.workorders import service
-from services.workorders.model import Priority, Status, Team
-from services.workorders.schemas import Actor, Role, WorkOrderCreate
+from services.workorders.model import Status
+from services.workorders.schemas import Actor, WorkOrderCreate
 from services.workorders.tables import WorkOrder
 from tests.fixtures.processes import free_port, require_binary, wait_until
 from tests.utils.auth import JWT_SECRET, PASSWORD, add_staff

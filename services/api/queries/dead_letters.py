@@ -11,8 +11,8 @@ from sqlalchemy import LargeBinary, Select, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.tables import DeadLetter
 from services.api.models import DeadLetterPublic, ReasonCount
-from services.registry.tables import DeadLetter
 
 PAYLOAD_PREVIEW_BYTES = 4096
 

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from device_profiles import ProfileSet
+from gateway.tables import DeviceState
+from registry.tables import Building, Device, Unit
 from services.api.errors import DeviceNotFound
 from services.api.models import DevicePublic, PlacePublic
-from services.registry.tables import Building, Device, DeviceState, Unit
 
 # Outer joins: building, unit and state may be None although the generic types do not say so.
 DeviceSelect = Select[Device, Building, Unit, DeviceState]

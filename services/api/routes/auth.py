@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
+from core.vocabulary import Team
 from services.api.deps import CurrentStaff, ResourcesDep
 from services.api.models import ErrorPublic
 from services.auth import Principal, Role
-from services.workorders.model import Team
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from gateway.store.base import Aggregate, HistoryBucket, HistoryQuery, StoreError, TelemetryStore
-from services.api.deps import ProfilesDep, SessionDep, SettingsDep, StoreDep, VisibleEstate
+from connectors.store.base import Aggregate, HistoryBucket, HistoryQuery, StoreError, TelemetryStore
+from services.api.deps import ApiConfigDep, ProfilesDep, SessionDep, StoreDep, VisibleEstate
 from services.api.errors import InvalidQuery, StoreUnavailable
 from services.api.history import DEFAULT_INTERVAL, build_history_query
 from services.api.models import ErrorPublic, HistoryBucketPublic, HistoryPublic
@@ -47,7 +47,7 @@ async def read_history(
     session: SessionDep,
     profiles: ProfilesDep,
     store: StoreDep,
-    settings: SettingsDep,
+    settings: ApiConfigDep,
     field: Annotated[str, Query(description="numeric or boolean telemetry field")],
     start: Annotated[datetime | None, Query(description="default: end - 24 h")] = None,
     end: Annotated[datetime | None, Query(description="default: now")] = None,

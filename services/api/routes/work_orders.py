@@ -11,12 +11,12 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.vocabulary import Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
 from services.api.models import ErrorPublic
 from services.auth import Operation, Principal, WorkTarget, authorise, narrow_scope
 from services.workorders import queries, service
 from services.workorders.alert import Alert, AlertKind
-from services.workorders.model import Priority
 from services.workorders.schemas import (
     Action,
     Actor,

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.clock import NS_PER_S
+from core.telemetry import FieldValue
+from core.topic import Channel, Topic
+from core.vocabulary import Anomaly, AnomalyKind
 from device_profiles import load_profiles
 from gateway.decode import StatusChange
-from gateway.model import Channel, FieldValue, Reading, Topic
+from gateway.model import Reading
 from gateway.rules import RuleEngine, compile_profiles
-from gateway.rules.spec import NS_PER_S
-from services.registry.queries import DeviceRef
-from services.workorders.model import Anomaly, AnomalyKind
+from registry.queries import DeviceRef
 
 T0_NS = 1_795_305_600 * NS_PER_S  # the contract's example instant
 

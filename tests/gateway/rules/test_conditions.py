@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.vocabulary import Category, Priority, Team
 from gateway.rules import RuleEngine, RuleSet
 from gateway.rules.spec import (
     AllOf,
@@ -15,7 +16,6 @@ from gateway.rules.spec import (
     SilenceRule,
 )
 from gateway.rules.timers import Deadlines
-from services.workorders.model import Category, Priority, Team
 from tests.gateway.rules.support import at, device, event, kinds, reading_times, status, telemetry
 
 RAISED = [("r", "raised")]

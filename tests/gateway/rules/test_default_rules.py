@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from core.vocabulary import Anomaly, AnomalyKind, Priority
 from device_profiles import load_profiles
 from gateway.rules import RuleEngine
-from services.registry.queries import DeviceRef
-from services.workorders.model import Anomaly, AnomalyKind, Priority
+from registry.queries import DeviceRef
 from tests.gateway.rules.support import at, builtin_engine, device, event, status, telemetry
 
 # (what, seconds, payload): "t" telemetry values, "e" event name, "s" online?, "tick" nothing.

@@ -10,8 +10,8 @@ import aiomqtt
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.store.embedded import EmbeddedStore
-from services.workorders.model import Anomaly, AnomalyKind, Priority, Team
+from connectors.store.embedded import EmbeddedStore
+from core.vocabulary import Anomaly, AnomalyKind, Priority, Team
 from tests.fixtures.mosquitto import Broker
 from tests.gateway.rules.support import CollectingSink
 from tests.utils.estates import register_small_estate, topic

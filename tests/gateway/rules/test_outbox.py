@@ -6,8 +6,8 @@ import asyncio
 
 from prometheus_client import REGISTRY
 
+from core.vocabulary import Anomaly, AnomalyKind
 from gateway.rules import AnomalyOutbox
-from services.workorders.model import Anomaly, AnomalyKind
 from tests.gateway.rules.support import builtin_engine, device, telemetry
 
 

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.telemetry import FieldValue
+from core.vocabulary import AnomalyKind, Priority
 from device_profiles import load_profiles
-from gateway.model import FieldValue
 from gateway.rules import RuleStage
 from gateway.rules.tables import RuleOverride, StoredRuleState
-from services.registry.queries import DeviceRef, find_device
-from services.workorders.model import AnomalyKind, Priority
+from registry.queries import DeviceRef, find_device
 from tests.gateway.rules.support import (
     CollectingSink,
     FakeClock,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.vocabulary import Category, Priority, Team
 from device_profiles import ProfileError, load_profile, load_profiles
 from gateway.rules import ConditionRule, EventRule, SilenceRule, compile_profile
 from gateway.rules.spec import AllOf, AnyOf, Comparison, Op
-from services.workorders.model import Category, Priority, Team
 
 FRIDGE = """\
 device_type: fridge

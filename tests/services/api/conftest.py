@@ -18,12 +18,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store.base import TelemetryStore
+from core.clock import ManualClock
+from core.db import Base, create_engine_for, session_factory
 from estateops.settings import Settings
-from gateway.store.base import TelemetryStore
 from services.api import create_app
-from services.db import Base, create_engine_for, session_factory
 from services.workorders.alert import Alert
-from services.workorders.clock import ManualClock
 from tests.services.api.factories import FakeStore, seed_dead_letters, seed_registry
 from tests.utils.auth import JWT_SECRET, staff_headers
 

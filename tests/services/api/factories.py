@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.model import Point
-from gateway.store.base import HistoryBucket, HistoryQuery, StoreError
-from services.registry.tables import Building, DeadLetter, Device, DeviceState, Estate, Unit
+from connectors.store.base import HistoryBucket, HistoryQuery, StoreError
+from core.telemetry import Point
+from gateway.tables import DeadLetter, DeviceState
+from registry.tables import Building, Device, Estate, Unit
 
 SEEN_AT = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 LETTERS_SINCE = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)

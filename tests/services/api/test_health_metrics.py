@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY, Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from connectors.store.base import StoreError
+from core.db import session_factory
 from estateops.settings import Settings
-from gateway.store.base import StoreError
 from services.api import create_app
-from services.db import session_factory
 from tests.services.api.conftest import serving
 from tests.services.api.factories import ALL_DEVICES, FakeStore
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from gateway.store.base import Aggregate, HistoryBucket, StoreError
+from connectors.store.base import Aggregate, HistoryBucket, StoreError
 from tests.services.api.factories import FakeStore
 
 LEAK = "/api/v1/estates/longdi/devices/leak-001/history"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.store.embedded import EmbeddedStore
+from core.telemetry import Point
 from estateops.settings import Settings
-from gateway.model import Point
-from gateway.store.embedded import EmbeddedStore
 from services.api import create_app
 from services.api.deps import ApiResources
 from tests.services.api.conftest import serving

@@ -10,10 +10,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import ManualClock
+from core.vocabulary import Team
 from services.auth import Role
 from services.workorders.alert import AlertKind
-from services.workorders.clock import ManualClock
-from services.workorders.model import Status, Team
+from services.workorders.model import Status
 from tests.services.api.conftest import RecordingNotifier
 from tests.services.api.work_order_steps import URL, act, create, created_in
 from tests.utils.auth import add_staff

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.workorders.clock import ManualClock
+from core.clock import ManualClock
 from services.workorders.model import Status
 from tests.services.api.work_order_steps import URL, act, create, created_in
 

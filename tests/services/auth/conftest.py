@@ -15,9 +15,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import ManualClock
 from estateops.settings import Settings
 from services.api import create_app
-from services.workorders.clock import ManualClock
 from tests.services.api.conftest import serving
 from tests.services.api.factories import FakeStore
 from tests.utils.auth import JWT_SECRET

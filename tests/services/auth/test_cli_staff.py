@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from core.db import open_database
 from estateops.cli import app
 from services.auth import NotAuthenticated, Principal, Role
 from services.auth.accounts import authenticate
-from services.db import open_database
 from simulators.estate import build_estate, write_estate_yaml
 
 runner = CliRunner()

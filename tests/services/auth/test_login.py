@@ -9,10 +9,10 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import ManualClock
+from core.vocabulary import Team
 from services.api.main import behind_token
 from services.auth import Role
-from services.workorders.clock import ManualClock
-from services.workorders.model import Team
 from tests.services.api.conftest import serving
 from tests.utils.auth import PASSWORD, add_staff, bearer
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.vocabulary import Team
 from services.auth import (
     Operation,
     OutsideScope,
@@ -16,7 +17,6 @@ from services.auth import (
     narrow_scope,
     permits,
 )
-from services.workorders.model import Team
 
 HERE, ELSEWHERE = "longdi", "songhua"
 ME = 7

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from core.vocabulary import Team
 from services.auth import (
     NotAuthenticated,
     Principal,
@@ -17,7 +18,6 @@ from services.auth import (
     read_token,
     verify_password,
 )
-from services.workorders.model import Team
 from tests.utils.auth import JWT_SECRET, PASSWORD, password_hash
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

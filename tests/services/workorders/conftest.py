@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.workorders.clock import ManualClock
+from core.clock import ManualClock
 from tests.services.workorders.factories import T0, device_pks
 from tests.services.workorders.webhook import Webhook, running_webhook
 from tests.utils.estates import register_small_estate

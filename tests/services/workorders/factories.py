@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.registry.tables import Device
-from services.workorders.model import Anomaly, AnomalyKind, Category, Priority, Team
-from services.workorders.schemas import Actor, Role
-from services.workorders.tables import AlertRoute, Staff, StaffEstate, UnitContact
+from core.vocabulary import Anomaly, AnomalyKind, Category, Priority, Team
+from registry.tables import Device
+from services.auth.principal import Role
+from services.auth.tables import Staff, StaffEstate
+from services.workorders.schemas import Actor
+from services.workorders.tables import AlertRoute, UnitContact
 
 T0 = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # 08:00 in 龙涤小区 (Asia/Shanghai)
 DISPATCHER = Actor(id=None, name="调度 dispatcher", role=Role.DISPATCHER)

@@ -6,17 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.workorders import (
-    Alert,
-    AlertKind,
-    Role,
-    assign,
-    get,
-    intake_sink,
-)
+from core.clock import ManualClock
+from core.vocabulary import AnomalyKind, Team
+from services.auth.principal import Role
+from services.workorders import Alert, AlertKind, assign, get, intake_sink
 from services.workorders.alerts import Notifier
-from services.workorders.clock import ManualClock
-from services.workorders.model import AnomalyKind, Team
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port

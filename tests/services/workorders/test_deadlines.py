@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.vocabulary import Category, Priority
 from services.workorders import (
     DeadlinePolicy,
     InvalidPolicy,
@@ -16,7 +17,7 @@ from services.workorders import (
     ledger_colour,
     set_estate_policy,
 )
-from services.workorders.model import Category, LedgerColour, Priority
+from services.workorders.model import LedgerColour
 from services.workorders.tables import EstatePolicy
 from tests.services.workorders.factories import T0, device_pks, leak
 from tests.utils.estates import register_small_estate

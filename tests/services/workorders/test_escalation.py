@@ -9,12 +9,14 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.db import create_engine_for, session_factory
+from core.clock import ManualClock
+from core.db import create_engine_for, session_factory
+from core.vocabulary import Category, Team
+from services.auth.principal import Role
 from services.workorders import (
     Action,
     Alert,
     EventKind,
-    Role,
     WorkOrderCreate,
     create,
     escalate_due,
@@ -24,8 +26,6 @@ from services.workorders import (
     run_escalation,
     transition,
 )
-from services.workorders.clock import ManualClock
-from services.workorders.model import Category, Team
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.services.workorders.alerting import alert_listener, broker_notifier

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.vocabulary import Category, Priority, Team
 from services.workorders import (
     Action,
     WorkOrderCreate,
@@ -19,7 +20,7 @@ from services.workorders import (
     on_time_stats,
     transition,
 )
-from services.workorders.model import Category, LedgerColour, Priority, Source, Team
+from services.workorders.model import LedgerColour, Source
 from tests.services.workorders.factories import DISPATCHER, T0, charger_fault, device_pks, leak
 from tests.utils.estates import register_small_estate
 

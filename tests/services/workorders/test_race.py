@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.db import create_engine_for, session_factory
+from core.db import create_engine_for, session_factory
 from services.workorders import IntakeResult, intake
 from services.workorders.tables import WorkOrder
 from tests.services.workorders.factories import T0, leak

@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.vocabulary import Category, Priority, Team
+from services.auth.principal import Role
 from services.workorders import (
     Action,
     Actor,
@@ -15,7 +17,6 @@ from services.workorders import (
     EventKind,
     IllegalTransition,
     InvalidReference,
-    Role,
     WorkOrderCreate,
     WorkOrderNotFound,
     allowed_actions,
@@ -26,7 +27,7 @@ from services.workorders import (
     intake,
     transition,
 )
-from services.workorders.model import Category, LedgerColour, Priority, Source, Status, Team
+from services.workorders.model import LedgerColour, Source, Status
 from tests.services.workorders.factories import DISPATCHER, T0, add_staff, leak
 from tests.utils.estates import register_small_estate
 

@@ -1,0 +1,30 @@
+"""The gateway's settings: its own tuning, and what it needs of the composed settings."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from connectors.mqtt import MqttSettings
+
+
+class GatewaySettings(BaseModel):
+    batch_size: int = Field(default=5000, gt=0, description="points per store write")
+    flush_interval_s: float = Field(default=0.2, gt=0, description="longest a point waits")
+    queue_size: int = Field(
+        default=100_000, gt=0, description="points buffered before MQTT intake pauses"
+    )
+    state_flush_interval_s: float = Field(default=0.5, gt=0)
+    registry_refresh_s: float = Field(default=30.0, gt=0)
+    metrics_port: int | None = Field(default=None, description="own Prometheus port, if set")
+
+
+class GatewayConfig(Protocol):
+    """What build_gateway reads; estateops.settings.Settings is one."""
+
+    @property
+    def mqtt(self) -> MqttSettings: ...
+
+    @property
+    def gateway(self) -> GatewaySettings: ...

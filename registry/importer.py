@@ -1,0 +1,197 @@
+"""Import estates, buildings, units and devices into the registry, updating rows in place.
+
+Rows are matched by their natural keys (estate id; building code in its estate; unit code in
+its building; device id in its estate), so a re-import keeps primary keys and never
+duplicates. Rows the file does not mention are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db import Base
+from device_profiles import ProfileSet
+from registry.estate_file import RegistryImportError, load_estate_file, locate
+from registry.schema import DeviceIn, EstateFile, EstateIn
+from registry.tables import Building, Device, Estate, Unit
+
+__all__ = [
+    "ImportSummary",
+    "KindCounts",
+    "RegistryImportError",
+    "import_estates",
+    "load_estate_file",
+]
+
+RowT = TypeVar("RowT", bound=Base)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass
+class KindCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        match outcome:
+            case Outcome.CREATED:
+                self.created += 1
+            case Outcome.UPDATED:
+                self.updated += 1
+            case Outcome.UNCHANGED:
+                self.unchanged += 1
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+@dataclass
+class ImportSummary:
+    estates: KindCounts = field(default_factory=KindCounts)
+    buildings: KindCounts = field(default_factory=KindCounts)
+    units: KindCounts = field(default_factory=KindCounts)
+    devices: KindCounts = field(default_factory=KindCounts)
+
+    def by_kind(self) -> dict[str, KindCounts]:
+        return {"estates": self.estates, "buildings": self.buildings, "units": self.units,
+                "devices": self.devices}
+
+    def __str__(self) -> str:
+        return "; ".join(f"{kind} {counts}" for kind, counts in self.by_kind().items())
+
+
+def _device_problem(device: DeviceIn, profiles: ProfileSet) -> tuple[str, str] | None:
+    """(field, problem) if the device does not fit its profile."""
+    profile = profiles.get(device.type)
+    if profile is None:
+        known = ", ".join(profiles.device_types)
+        return "type", f"unknown device type {device.type!r}; known types: {known}"
+    if profile.kinds and device.kind not in profile.kinds:
+        got = f" (got {device.kind!r})" if device.kind is not None else ""
+        return "kind", f"device type {device.type} needs kind {' or '.join(profile.kinds)}{got}"
+    if not profile.kinds and device.kind is not None:
+        return "kind", f"device type {device.type} has no kinds; remove kind {device.kind!r}"
+    return None
+
+
+def check_against_profiles(estates: EstateFile, profiles: ProfileSet) -> None:
+    """Every device type must have a profile and every kind must be one of the profile's."""
+    seen: set[str] = set()
+    for i, estate in enumerate(estates.estates):
+        if estate.id in seen:
+            where, field_name = locate(estates, ("estates", i, "id"))
+            raise RegistryImportError(where, f"{field_name}: estate {estate.id!r} is listed twice")
+        seen.add(estate.id)
+        for j, device in enumerate(estate.devices):
+            problem = _device_problem(device, profiles)
+            if problem is not None:
+                where, field_name = locate(estates, ("estates", i, "devices", j, problem[0]))
+                raise RegistryImportError(where, f"{field_name}: {problem[1]}")
+
+
+def _upsert(session: AsyncSession, model: type[RowT], existing: RowT | None,
+            values: Mapping[str, Any]) -> tuple[RowT, Outcome]:
+    if existing is None:
+        row = model(**values)
+        session.add(row)
+        return row, Outcome.CREATED
+    changed = False
+    for name, value in values.items():
+        if getattr(existing, name) != value:
+            setattr(existing, name, value)
+            changed = True
+    return existing, Outcome.UPDATED if changed else Outcome.UNCHANGED
+
+
+async def _import_buildings(session: AsyncSession, estate: EstateIn,
+                            summary: ImportSummary) -> dict[str, Building]:
+    rows = await session.scalars(select(Building).where(Building.estate_id == estate.id))
+    existing = {row.code: row for row in rows}
+    for building in estate.buildings:
+        values = {"estate_id": estate.id, "code": building.code, "name": building.name}
+        existing[building.code], outcome = _upsert(
+            session, Building, existing.get(building.code), values
+        )
+        summary.buildings.add(outcome)
+    await session.flush()
+    return existing
+
+
+async def _import_units(session: AsyncSession, estate: EstateIn, buildings: Mapping[str, Building],
+                        summary: ImportSummary) -> dict[tuple[str, str], Unit]:
+    code_of = {row.id: code for code, row in buildings.items()}
+    rows = await session.scalars(select(Unit).where(Unit.building_id.in_(code_of)))
+    existing = {(code_of[row.building_id], row.code): row for row in rows}
+    for building in estate.buildings:
+        building_id = buildings[building.code].id
+        for unit in building.units:
+            key = (building.code, unit.code)
+            values = {"building_id": building_id, "code": unit.code, "name": unit.name}
+            existing[key], outcome = _upsert(session, Unit, existing.get(key), values)
+            summary.units.add(outcome)
+    await session.flush()
+    return existing
+
+
+def _device_values(estate_id: str, device: DeviceIn, buildings: Mapping[str, Building],
+                   units: Mapping[tuple[str, str], Unit]) -> dict[str, Any]:
+    building = buildings[device.building] if device.building is not None else None
+    unit = units[(device.building or "", device.unit)] if device.unit is not None else None
+    return {
+        "estate_id": estate_id, "device_id": device.id, "device_type": device.type,
+        "display_name": device.name, "building_id": building.id if building else None,
+        "unit_id": unit.id if unit else None, "location": device.location, "kind": device.kind,
+        "reporting_interval_s": device.reporting_interval_s, "enabled": device.enabled,
+    }
+
+
+async def _import_devices(session: AsyncSession, estate: EstateIn,
+                          buildings: Mapping[str, Building], units: Mapping[tuple[str, str], Unit],
+                          summary: ImportSummary) -> None:
+    rows = await session.scalars(select(Device).where(Device.estate_id == estate.id))
+    existing = {row.device_id: row for row in rows}
+    for device in estate.devices:
+        values = _device_values(estate.id, device, buildings, units)
+        _, outcome = _upsert(session, Device, existing.get(device.id), values)
+        summary.devices.add(outcome)
+    await session.flush()
+
+
+async def _import_estate(session: AsyncSession, estate: EstateIn, summary: ImportSummary) -> None:
+    values = {"id": estate.id, "name": estate.name, "zone": estate.zone,
+              "timezone": estate.timezone}
+    _, outcome = _upsert(session, Estate, await session.get(Estate, estate.id), values)
+    summary.estates.add(outcome)
+    await session.flush()
+    buildings = await _import_buildings(session, estate, summary)
+    units = await _import_units(session, estate, buildings, summary)
+    await _import_devices(session, estate, buildings, units, summary)
+
+
+async def import_estates(sessions: async_sessionmaker[AsyncSession], estates: EstateFile,
+                         profiles: ProfileSet) -> ImportSummary:
+    """Create or update everything in `estates` in one transaction; idempotent."""
+    check_against_profiles(estates, profiles)
+    summary = ImportSummary()
+    try:
+        async with sessions.begin() as session:
+            for estate in estates.estates:
+                await _import_estate(session, estate, summary)
+    except IntegrityError as exc:
+        raise RegistryImportError(
+            "database", f"the registry changed during the import, nothing was saved: {exc.orig}"
+        ) from exc
+    return summary

@@ -1,0 +1,55 @@
+"""Read helpers over the device registry for the gateway and other callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Row, Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.tables import Device
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRef:
+    """What the gateway needs to know about a registered device.
+
+    `reporting_interval_s` is the registry's own value; None means the profile's default.
+    """
+
+    pk: int
+    estate_id: str
+    device_id: str
+    device_type: str
+    kind: str | None
+    reporting_interval_s: float | None
+    enabled: bool
+
+
+RefColumns = tuple[int, str, str, str, str | None, float | None, bool]
+
+
+def _device_refs() -> Select[*RefColumns]:
+    return select(
+        Device.id, Device.estate_id, Device.device_id, Device.device_type, Device.kind,
+        Device.reporting_interval_s, Device.enabled,
+    )
+
+
+def _ref(row: Row[*RefColumns]) -> DeviceRef:
+    return DeviceRef(
+        pk=row.id, estate_id=row.estate_id, device_id=row.device_id, device_type=row.device_type,
+        kind=row.kind, reporting_interval_s=row.reporting_interval_s, enabled=row.enabled,
+    )
+
+
+async def load_device_index(session: AsyncSession) -> dict[tuple[str, str], DeviceRef]:
+    """Every registered device, keyed by (estate_id, device_id)."""
+    result = await session.execute(_device_refs())
+    return {(ref.estate_id, ref.device_id): ref for ref in map(_ref, result)}
+
+
+async def find_device(session: AsyncSession, estate_id: str, device_id: str) -> DeviceRef | None:
+    query = _device_refs().where(Device.estate_id == estate_id, Device.device_id == device_id)
+    row = (await session.execute(query)).one_or_none()
+    return _ref(row) if row is not None else None

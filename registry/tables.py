@@ -1,0 +1,85 @@
+"""SQL tables of the device registry: estates, buildings, units and devices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.clock import utcnow
+from core.db import Base
+from core.slug import SLUG_LENGTH
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Estate(TimestampMixin, Base):
+    __tablename__ = "estates"
+
+    id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    zone: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+
+    buildings: Mapped[list[Building]] = relationship(back_populates="estate")
+
+
+class Building(TimestampMixin, Base):
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("estate_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    estate_id: Mapped[str] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(SLUG_LENGTH))
+    name: Mapped[str] = mapped_column(String(200))
+
+    estate: Mapped[Estate] = relationship(back_populates="buildings")
+    units: Mapped[list[Unit]] = relationship(back_populates="building")
+
+
+class Unit(TimestampMixin, Base):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("building_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(SLUG_LENGTH))
+    name: Mapped[str] = mapped_column(String(200))
+
+    building: Mapped[Building] = relationship(back_populates="units")
+
+
+class Device(TimestampMixin, Base):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("estate_id", "device_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    estate_id: Mapped[str] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str] = mapped_column(String(SLUG_LENGTH))
+    device_type: Mapped[str] = mapped_column(String(SLUG_LENGTH), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="SET NULL"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    location: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(32))
+    reporting_interval_s: Mapped[float | None] = mapped_column(Float)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    building: Mapped[Building | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
