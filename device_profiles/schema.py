@@ -25,9 +25,9 @@ from pydantic import (
     model_validator,
 )
 
+from core.slug import SLUG_PATTERN
 from core.vocabulary import Category, Priority, Team
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 RESERVED_FIELDS = frozenset({"ts", "seq", "event"})
 

@@ -6,21 +6,18 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import ns_to_datetime
 from core.telemetry import FieldValue
 from gateway.shielded import flush_every
 from gateway.tables import DeviceState
 
 log = logging.getLogger(__name__)
-
-def ns_to_datetime(time_ns: int) -> datetime:
-    return datetime.fromtimestamp(time_ns / 1e9, tz=UTC)
 
 
 @dataclass(slots=True)

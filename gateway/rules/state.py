@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from core.clock import ns_to_datetime
 from gateway.model import Reading
 
 Snapshot = dict[str, Any]
 
-
-def ns_to_datetime(time_ns: int) -> datetime:
-    return datetime.fromtimestamp(time_ns / 1e9, tz=UTC)
 
 
 def _iso(time_ns: int) -> str:

@@ -64,7 +64,7 @@ async def list_devices(
     return list(rows), int(total or 0)
 
 
-async def find_device(
+async def find_device_row(
     session: AsyncSession, *, estate_id: str, device_id: str
 ) -> DeviceRow | None:
     statement = _joined().where(Device.estate_id == estate_id, Device.device_id == device_id)
@@ -109,7 +109,7 @@ def device_public(row: DeviceRow, profiles: ProfileSet) -> DevicePublic:
 
 
 async def require_device(session: AsyncSession, *, estate_id: str, device_id: str) -> DeviceRow:
-    row = await find_device(session, estate_id=estate_id, device_id=device_id)
+    row = await find_device_row(session, estate_id=estate_id, device_id=device_id)
     if row is None:
         raise DeviceNotFound(estate_id, device_id)
     return row
