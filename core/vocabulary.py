@@ -36,6 +36,17 @@ class Category(StrEnum):
     EXTERNAL = "external"  # the property cannot fix it alone: a written plan within 1 day
 
 
+class Action(StrEnum):
+    """What people do to a work order; each moves it along the state machine."""
+
+    ACKNOWLEDGE = "acknowledge"
+    START = "start"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    REOPEN = "reopen"
+
+
 class AnomalyKind(StrEnum):
     RAISED = "raised"
     CLEARED = "cleared"

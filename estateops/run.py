@@ -18,8 +18,8 @@ from core.clock import SystemClock
 from estateops.resources import Resources, open_resources
 from estateops.settings import Settings, get_settings
 from gateway.runner import Gateway, build_gateway
-from services.workorders.alerts import Notifier
 from services.workorders.escalation import run_escalation
+from services.workorders.notifier import Notifier
 from services.workorders.sink import intake_sink
 
 log = logging.getLogger(__name__)

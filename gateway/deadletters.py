@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway import metrics
 from gateway.shielded import Shielded
 from gateway.tables import DeadLetter
+from gateway.validation import RejectReason
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ RETRY_DELAY_S = 2.0
 class DeadLetterRecord:
     received_at: datetime
     topic: str
-    reason: str
+    reason: RejectReason
     detail: str
     estate_id: str | None
     device_id: str | None
@@ -44,7 +45,7 @@ class DeadLetterSink:
         self._wake = asyncio.Event()
         self._flushing = Shielded()
 
-    def add(self, *, received_at: datetime, topic: str, reason: str, detail: str,
+    def add(self, *, received_at: datetime, topic: str, reason: RejectReason, detail: str,
             payload: bytes, estate_id: str | None = None, device_id: str | None = None) -> None:
         metrics.MESSAGES_REJECTED.labels(reason=reason).inc()
         log.info("rejected %s: %s (%s)", topic, reason, detail)

@@ -24,8 +24,6 @@ from gateway.writer import PointWriter
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR = "internal_error"
-
 
 class Outcome(StrEnum):
     STORED = "stored"
@@ -52,7 +50,7 @@ class Ingestor:
             return Outcome.REJECTED
         except Exception as exc:  # a bug must cost one message, never the gateway
             log.exception("failed to ingest a message on %s", topic_name)
-            self._reject(topic_name, payload, received_ns, INTERNAL_ERROR, repr(exc))
+            self._reject(topic_name, payload, received_ns, RejectReason.internal_error, repr(exc))
             return Outcome.REJECTED
 
     async def _ingest(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
@@ -98,7 +96,7 @@ class Ingestor:
                                       received_ns=reading.received_ns, values=values,
                                       seq=reading.seq)
 
-    def _reject(self, topic_name: str, payload: bytes, received_ns: int, reason: str,
+    def _reject(self, topic_name: str, payload: bytes, received_ns: int, reason: RejectReason,
                 detail: str) -> None:
         parts = topic_name.split("/")
         estate_id, device_id = (parts[1], parts[3]) if len(parts) == 5 else (None, None)

@@ -24,6 +24,7 @@ from gateway.ingest import Ingestor
 from gateway.rules import Clock, RuleStage
 from gateway.settings import GatewayConfig
 from gateway.state import StateTracker
+from gateway.validation import RejectReason
 from gateway.writer import PointWriter
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
         for point in points:
             dead_letters.add(
                 received_at=datetime.now(UTC), topic=f"store/{point.measurement}",
-                reason="store_rejected", detail=reason, payload=render_point(point).encode(),
+                reason=RejectReason.store_rejected, detail=reason,
+                payload=render_point(point).encode(),
                 estate_id=point.tags.get("estate"), device_id=point.tags.get("device"),
             )
 

@@ -51,6 +51,9 @@ class RejectReason(StrEnum):
     bad_status = "bad_status"
     unknown_device = "unknown_device"
     type_mismatch = "type_mismatch"
+    # Not the device's fault, but dead-lettered all the same so nothing is lost silently:
+    store_rejected = "store_rejected"  # the telemetry store refused the point as bad data
+    internal_error = "internal_error"  # a bug in EstateOps costs this one message
 
 
 class Rejected(Exception):

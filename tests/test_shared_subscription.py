@@ -31,8 +31,8 @@ from core.vocabulary import Priority
 from estateops.settings import Settings
 from registry.tables import Device
 from services.workorders import EventKind, get, intake_sink
-from services.workorders.alerts import Notifier
 from services.workorders.model import Status
+from services.workorders.notifier import Notifier
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.utils.estates import register_small_estate, topic

@@ -20,7 +20,7 @@ from gateway.model import Reading
 from gateway.rules.overrides import Override, OverrideError, Overrides, apply_override
 from gateway.rules.spec import EMPTY_RULES, Rule, RuleSet, SilenceRule
 from gateway.rules.state import RuleState, attached, reading_snapshot, status_snapshot
-from gateway.rules.timers import Deadlines
+from gateway.rules.timers import DeadlineHeap
 from gateway.rules.triggers import (
     Transition,
     due_ns,
@@ -45,7 +45,7 @@ class RuleEngine:
         self._effective: dict[tuple[str, str], RuleSet] = {}
         self._states: dict[StateKey, RuleState] = {}
         self._devices: dict[int, DeviceRef] = {}
-        self._deadlines: Deadlines[StateKey] = Deadlines()
+        self._deadlines: DeadlineHeap[StateKey] = DeadlineHeap()
         self._dirty: set[StateKey] = set()
         # "Heard again" moves a silence state on every message; saving each move would cost
         # a row per message. They are saved when the silence clock has moved a third of its

@@ -1,4 +1,4 @@
-"""Deadlines of (device, rule) states in a heap, so a tick costs O(due timers), not O(devices)."""
+"""A heap of (device, rule) deadlines, so a tick costs O(due timers), not O(devices)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 
 
-class Deadlines(Generic[K]):
+class DeadlineHeap(Generic[K]):
     """At most one live deadline per key: the earliest asked for.
 
     Asking for a later deadline while an earlier one is pending does nothing; when the early

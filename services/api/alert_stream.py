@@ -30,7 +30,7 @@ DEFAULT_QUEUE_SIZE = 100
 DEFAULT_KEEPALIVE_S = 15.0
 
 ALERTS_RECEIVED = Counter("estateops_api_alerts_received", "Alerts read from the MQTT alert topics")
-ALERTS_REJECTED = Counter("estateops_api_alerts_rejected", "Alert messages that were not JSON")
+ALERTS_REJECTED = Counter("estateops_api_alerts_rejected", "LiveAlert messages that were not JSON")
 ALERTS_DROPPED = Counter(
     "estateops_api_alerts_dropped", "Alerts dropped, oldest first, for slow stream clients"
 )
@@ -41,7 +41,7 @@ ALERTS_CONNECTED = Gauge("estateops_api_alerts_broker_connected", "1 while subsc
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
+class LiveAlert:
     estate_id: str
     priority: str
     work_order_id: str
@@ -53,7 +53,7 @@ class Alert:
                           ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def parse_alert(topic: str, payload: bytes) -> Alert | None:
+def parse_alert(topic: str, payload: bytes) -> LiveAlert | None:
     """The alert on `topic`, or None if the topic or the JSON object is malformed."""
     parts = topic.removeprefix(ALERT_TOPIC_PREFIX).split("/")
     if not topic.startswith(ALERT_TOPIC_PREFIX) or len(parts) != 3 or not all(parts):
@@ -65,7 +65,7 @@ def parse_alert(topic: str, payload: bytes) -> Alert | None:
     if not isinstance(body, dict):
         return None
     estate_id, priority, work_order_id = parts
-    return Alert(estate_id=estate_id, priority=priority, work_order_id=work_order_id, body=body)
+    return LiveAlert(estate_id=estate_id, priority=priority, work_order_id=work_order_id, body=body)
 
 
 @dataclass(eq=False)
@@ -73,20 +73,20 @@ class AlertSubscription:
     """One stream client: the estates it may see (None: all) and its bounded queue."""
 
     estates: frozenset[str] | None
-    queue: asyncio.Queue[Alert]
+    queue: asyncio.Queue[LiveAlert]
     dropped: int = 0
 
-    def wants(self, alert: Alert) -> bool:
+    def wants(self, alert: LiveAlert) -> bool:
         return self.estates is None or alert.estate_id in self.estates
 
-    def offer(self, alert: Alert) -> None:
+    def offer(self, alert: LiveAlert) -> None:
         if self.queue.full():
             self.queue.get_nowait()
             self.dropped += 1
             ALERTS_DROPPED.inc()
         self.queue.put_nowait(alert)
 
-    async def next(self) -> Alert:
+    async def next(self) -> LiveAlert:
         return await self.queue.get()
 
 
@@ -114,7 +114,7 @@ class AlertHub:
             self._clients.discard(client)
             STREAM_CLIENTS.dec()
 
-    def publish(self, alert: Alert) -> int:
+    def publish(self, alert: LiveAlert) -> int:
         """Hand `alert` to every client allowed to see it; how many that was."""
         receivers = [client for client in self._clients if client.wants(alert)]
         for client in receivers:

@@ -12,6 +12,8 @@ from services.auth.authenticator import Authenticator, IssuedToken, MissingJwtSe
 from services.auth.errors import AuthError, NotAuthenticated, OutsideScope, PermissionDenied
 from services.auth.passwords import WeakPassword, hash_password, verify_password
 from services.auth.policy import (
+    EVERY_OPERATION,
+    Access,
     Operation,
     WorkTarget,
     authorise,
@@ -25,6 +27,8 @@ from services.auth.principal import Principal, Role
 from services.auth.tokens import issue_token, read_token
 
 __all__ = [
+    "EVERY_OPERATION",
+    "Access",
     "AccountError",
     "AuthError",
     "Authenticator",

@@ -13,30 +13,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.vocabulary import Team
+from core.vocabulary import Action, Team
 from services.auth.errors import OutsideScope, PermissionDenied
 from services.auth.principal import Principal, Role
 
 
-class Operation(StrEnum):
+class Access(StrEnum):
+    """What a caller may do to a work order besides moving it along (core.vocabulary.Action)."""
+
     READ = "read"
     CREATE = "create"
     ASSIGN = "assign"
     COMMENT = "comment"
-    ACKNOWLEDGE = "acknowledge"
-    START = "start"
-    RESOLVE = "resolve"
-    CLOSE = "close"
-    CANCEL = "cancel"
-    REOPEN = "reopen"
+
+
+Operation = Access | Action
+EVERY_OPERATION: frozenset[Operation] = frozenset({*Access, *Action})
 
 
 ROLE_OPERATIONS: Mapping[Role, frozenset[Operation]] = {
-    Role.ADMIN: frozenset(Operation),
-    Role.DISPATCHER: frozenset(Operation),
-    Role.TECHNICIAN: frozenset({Operation.READ, Operation.COMMENT, Operation.ACKNOWLEDGE,
-                                Operation.START, Operation.RESOLVE}),
-    Role.VIEWER: frozenset({Operation.READ}),
+    Role.ADMIN: EVERY_OPERATION,
+    Role.DISPATCHER: EVERY_OPERATION,
+    Role.TECHNICIAN: frozenset({Access.READ, Access.COMMENT, Action.ACKNOWLEDGE,
+                                Action.START, Action.RESOLVE}),
+    Role.VIEWER: frozenset({Access.READ}),
 }
 # Roles that may act (beyond reading) only on work assigned to them or to their team.
 OWN_WORK_ONLY = frozenset({Role.TECHNICIAN})
@@ -84,7 +84,7 @@ def permits(principal: Principal, operation: Operation, target: WorkTarget) -> b
         return False
     if operation not in ROLE_OPERATIONS[principal.role]:
         return False
-    if operation is Operation.READ or principal.role not in OWN_WORK_ONLY:
+    if operation is Access.READ or principal.role not in OWN_WORK_ONLY:
         return True
     return _is_own_work(principal, target)
 
@@ -92,7 +92,7 @@ def permits(principal: Principal, operation: Operation, target: WorkTarget) -> b
 def authorise(principal: Principal, operation: Operation, target: WorkTarget, *,
               what: str = "work order") -> None:
     """Refuse unless allowed: an unseen estate is 'not found', a forbidden act 'denied'."""
-    if operation is not Operation.CREATE:
+    if operation is not Access.CREATE:
         require_visible(principal, target.estate_id, what)
     if permits(principal, operation, target):
         return

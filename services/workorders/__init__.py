@@ -1,10 +1,11 @@
 """Work orders: anomalies and reports become jobs with 5341 deadlines, escalation and alerts.
 
-The Notifier (apprise and MQTT) lives in services.workorders.alerts and is imported from
+The Notifier (apprise and MQTT) lives in services.workorders.notifier and is imported from
 there, so that importing the vocabulary does not load apprise.
 """
 
 from core.clock import Clock, ManualClock, SystemClock
+from core.vocabulary import Action
 from services.auth.principal import Role
 from services.workorders.alert import Alert, AlertKind, AlertSink
 from services.workorders.deadlines import (
@@ -30,7 +31,6 @@ from services.workorders.queries import ledger, list_work_orders, on_time_stats
 from services.workorders.schemas import (
     SENSOR,
     SYSTEM,
-    Action,
     Actor,
     EventKind,
     LedgerEntry,

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.vocabulary import Anomaly, AnomalyKind
+from core.vocabulary import Action, Anomaly, AnomalyKind
 from services.workorders.deadlines import deadlines_for, ledger_colour, policy_for
 from services.workorders.model import Source, Status
 from services.workorders.places import device_place
-from services.workorders.schemas import SENSOR, Action, EventKind
+from services.workorders.schemas import SENSOR, EventKind
 from services.workorders.service import transition
 from services.workorders.sql import upsert_insert
 from services.workorders.tables import OPEN_PREDICATE, WorkOrder

@@ -14,17 +14,6 @@ from services.auth.principal import Role
 from services.workorders.model import LedgerColour, Source, Status
 
 
-class Action(StrEnum):
-    """What people do to a work order; each moves it along the state machine."""
-
-    ACKNOWLEDGE = "acknowledge"
-    START = "start"
-    RESOLVE = "resolve"
-    CLOSE = "close"
-    CANCEL = "cancel"
-    REOPEN = "reopen"
-
-
 class EventKind(StrEnum):
     RAISED = "raised"
     RECURRED = "recurred"

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.vocabulary import Action
 from registry.tables import Estate
 from services.auth.principal import Role
 from services.auth.tables import Staff, StaffEstate
@@ -30,7 +31,7 @@ from services.workorders.errors import (
 )
 from services.workorders.model import Status
 from services.workorders.places import Place, place_of
-from services.workorders.schemas import Action, Actor, EventKind, WorkOrderCreate
+from services.workorders.schemas import Actor, EventKind, WorkOrderCreate
 from services.workorders.tables import WorkOrder, WorkOrderEvent
 from services.workorders.timeline import record
 

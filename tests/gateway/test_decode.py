@@ -82,7 +82,8 @@ REJECTIONS: list[tuple[RejectReason, str, Channel, bytes, str]] = [
     (RejectReason.bad_status, "leak_sensor", STATUS, b"maybe", "status"),
 ]
 RAISED_ELSEWHERE = {RejectReason.bad_topic, RejectReason.unknown_device,
-                    RejectReason.type_mismatch}
+                    RejectReason.type_mismatch, RejectReason.store_rejected,
+                    RejectReason.internal_error}
 
 
 @pytest.mark.parametrize(("reason", "device_type", "channel", "payload", "field"), REJECTIONS)

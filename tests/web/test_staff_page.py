@@ -29,8 +29,7 @@ from estateops.settings import Settings
 from gateway.tables import DeviceState
 from registry.tables import Device
 from services.api import create_app
-from services.api.alert_stream import Alert as StreamAlert
-from services.api.alert_stream import AlertHub
+from services.api.alert_stream import AlertHub, LiveAlert
 from services.auth.principal import Role
 from services.workorders import service
 from services.workorders.model import Status
@@ -193,7 +192,7 @@ def log_in(page: Page, password: str) -> None:
 
 def publish_alert(served: Served, estate_id: str) -> None:
     wait_until(lambda: served.hub.clients > 0, timeout=15, what="the page's alert stream")
-    alert = StreamAlert(estate_id=estate_id, priority="P1", work_order_id="99", body={
+    alert = LiveAlert(estate_id=estate_id, priority="P1", work_order_id="99", body={
         "kind": "created", "title_zh": ALERT_TITLE, "title_en": "Pump room leak",
         "location": "B1", "at": datetime.now(UTC).isoformat()})
     served.loop.call_soon_threadsafe(served.hub.publish, alert)

@@ -11,14 +11,13 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.vocabulary import Priority
+from core.vocabulary import Action, Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
 from services.api.models import ErrorPublic
-from services.auth import Operation, Principal, WorkTarget, authorise, narrow_scope
+from services.auth import Access, Operation, Principal, WorkTarget, authorise, narrow_scope
 from services.workorders import queries, service
 from services.workorders.alert import Alert, AlertKind
 from services.workorders.schemas import (
-    Action,
     Actor,
     LedgerEntry,
     OnTimeStats,
@@ -108,7 +107,7 @@ async def read_work_orders(filters: Annotated[WorkOrderFilters, Query()], sessio
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderDetail, responses=NOT_FOUND)
 async def read_work_order(work_order_id: int, session: SessionDep,
                           principal: CurrentStaff) -> WorkOrderDetail:
-    work_order = await authorised(session, principal, work_order_id, Operation.READ)
+    work_order = await authorised(session, principal, work_order_id, Access.READ)
     return WorkOrderDetail.model_validate(work_order)
 
 
@@ -119,7 +118,7 @@ async def create_work_order(data: WorkOrderCreate, session: SessionDep,
                             principal: CurrentStaff, now: NowDep, notifier: NotifierDep,
                             background: BackgroundTasks) -> WorkOrderDetail:
     """A work order reported by staff, or by a resident through staff (`source: resident`)."""
-    authorise(principal, Operation.CREATE, WorkTarget(estate_id=data.estate_id))
+    authorise(principal, Access.CREATE, WorkTarget(estate_id=data.estate_id))
     work_order = await service.create(session, data, actor=actor_of(principal), now=now)
     await session.commit()
     if work_order.priority in ALERTED_PRIORITIES:
@@ -132,7 +131,7 @@ async def create_work_order(data: WorkOrderCreate, session: SessionDep,
 async def assign_work_order(work_order_id: int, request: AssignRequest, session: SessionDep,
                             principal: CurrentStaff, now: NowDep, notifier: NotifierDep,
                             background: BackgroundTasks) -> WorkOrderDetail:
-    await authorised(session, principal, work_order_id, Operation.ASSIGN)
+    await authorised(session, principal, work_order_id, Access.ASSIGN)
     work_order = await service.assign(session, work_order_id, request.assignee_id,
                                       actor=actor_of(principal), now=now)
     await session.commit()
@@ -146,7 +145,7 @@ async def assign_work_order(work_order_id: int, request: AssignRequest, session:
 async def comment_on_work_order(work_order_id: int, request: CommentCreate,
                                 session: SessionDep, principal: CurrentStaff,
                                 now: NowDep) -> WorkOrderEventPublic:
-    await authorised(session, principal, work_order_id, Operation.COMMENT)
+    await authorised(session, principal, work_order_id, Access.COMMENT)
     event = await service.comment(session, work_order_id, request.text,
                                   actor=actor_of(principal), now=now)
     await session.commit()
@@ -160,7 +159,7 @@ async def act_on_work_order(work_order_id: int, action: Action, session: Session
                             principal: CurrentStaff, now: NowDep,
                             request: TransitionRequest | None = None) -> WorkOrderDetail:
     """acknowledge, start, resolve, close, cancel or reopen; 409 if the status forbids it."""
-    await authorised(session, principal, work_order_id, Operation(action.value))
+    await authorised(session, principal, work_order_id, action)
     await service.transition(session, work_order_id, action, actor=actor_of(principal),
                              now=now, note=None if request is None else request.note)
     await session.commit()

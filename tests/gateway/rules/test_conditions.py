@@ -15,7 +15,7 @@ from gateway.rules.spec import (
     RuleMeta,
     SilenceRule,
 )
-from gateway.rules.timers import Deadlines
+from gateway.rules.timers import DeadlineHeap
 from tests.gateway.rules.support import at, device, event, kinds, reading_times, status, telemetry
 
 RAISED = [("r", "raised")]
@@ -159,7 +159,7 @@ def test_offline_status_fires_at_once_and_a_message_clears() -> None:
 
 
 def test_deadlines_keep_one_live_entry_per_key_and_pop_only_what_is_due() -> None:
-    deadlines: Deadlines[str] = Deadlines()
+    deadlines: DeadlineHeap[str] = DeadlineHeap()
     for due in (50, 40, 60, 70):
         deadlines.schedule("a", due)
     deadlines.schedule("b", 45)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from estateops.settings import Settings
 from services.api import create_app
-from services.api.alert_stream import ALERTS_DROPPED, Alert, AlertHub, parse_alert
+from services.api.alert_stream import ALERTS_DROPPED, AlertHub, LiveAlert, parse_alert
 from services.auth import Role
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port
@@ -124,8 +124,8 @@ async def test_the_stream_needs_a_token_and_keeps_alive_without_a_broker(
     assert keepalive["comment"].startswith("ping")
 
 
-def _alert(estate: str, number: int) -> Alert:
-    return Alert(estate_id=estate, priority="P2", work_order_id=str(number), body={})
+def _alert(estate: str, number: int) -> LiveAlert:
+    return LiveAlert(estate_id=estate, priority="P2", work_order_id=str(number), body={})
 
 
 async def test_a_slow_client_loses_its_oldest_alerts_and_they_are_counted() -> None:

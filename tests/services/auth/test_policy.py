@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.vocabulary import Team
+from core.vocabulary import Action, Team
 from services.auth import (
+    EVERY_OPERATION,
+    Access,
     Operation,
     OutsideScope,
     PermissionDenied,
@@ -20,8 +22,8 @@ from services.auth import (
 
 HERE, ELSEWHERE = "longdi", "songhua"
 ME = 7
-TRANSITIONS_OF_WORK = {Operation.COMMENT, Operation.ACKNOWLEDGE, Operation.START,
-                       Operation.RESOLVE}
+TRANSITIONS_OF_WORK = {Access.COMMENT, Action.ACKNOWLEDGE, Action.START,
+                       Action.RESOLVE}
 
 
 def staff(role: Role, team: Team | None = Team.REPAIR) -> Principal:
@@ -36,18 +38,18 @@ FOREIGN = WorkTarget(estate_id=ELSEWHERE, assignee_id=ME, team=Team.REPAIR)
 
 
 def allowed(principal: Principal, target: WorkTarget) -> set[Operation]:
-    return {operation for operation in Operation if permits(principal, operation, target)}
+    return {operation for operation in EVERY_OPERATION if permits(principal, operation, target)}
 
 
 @pytest.mark.parametrize(("role", "target", "expected"), [
-    (Role.ADMIN, FOREIGN, set(Operation)),
-    (Role.DISPATCHER, OTHERS, set(Operation)),
+    (Role.ADMIN, FOREIGN, set(EVERY_OPERATION)),
+    (Role.DISPATCHER, OTHERS, set(EVERY_OPERATION)),
     (Role.DISPATCHER, FOREIGN, set()),
-    (Role.TECHNICIAN, MINE, {Operation.READ, *TRANSITIONS_OF_WORK}),
-    (Role.TECHNICIAN, MY_TEAMS, {Operation.READ, *TRANSITIONS_OF_WORK}),
-    (Role.TECHNICIAN, OTHERS, {Operation.READ}),
+    (Role.TECHNICIAN, MINE, {Access.READ, *TRANSITIONS_OF_WORK}),
+    (Role.TECHNICIAN, MY_TEAMS, {Access.READ, *TRANSITIONS_OF_WORK}),
+    (Role.TECHNICIAN, OTHERS, {Access.READ}),
     (Role.TECHNICIAN, FOREIGN, set()),
-    (Role.VIEWER, MINE, {Operation.READ}),
+    (Role.VIEWER, MINE, {Access.READ}),
     (Role.VIEWER, FOREIGN, set()),
 ], ids=["admin-anywhere", "dispatcher-own-estate", "dispatcher-other-estate",
         "technician-assigned", "technician-team", "technician-others", "technician-elsewhere",
@@ -59,27 +61,27 @@ def test_role_matrix(role: Role, target: WorkTarget, expected: set[Operation]) -
 def test_a_technician_without_team_acts_only_on_its_assignments() -> None:
     loner = staff(Role.TECHNICIAN, team=None)
 
-    assert allowed(loner, MY_TEAMS) == {Operation.READ}
-    assert allowed(loner, MINE) == {Operation.READ, *TRANSITIONS_OF_WORK}
+    assert allowed(loner, MY_TEAMS) == {Access.READ}
+    assert allowed(loner, MINE) == {Access.READ, *TRANSITIONS_OF_WORK}
 
 
 def test_another_estate_is_not_found_rather_than_forbidden() -> None:
     with pytest.raises(OutsideScope):
-        authorise(staff(Role.DISPATCHER), Operation.READ, FOREIGN)
+        authorise(staff(Role.DISPATCHER), Access.READ, FOREIGN)
     with pytest.raises(OutsideScope):
-        authorise(staff(Role.TECHNICIAN), Operation.ACKNOWLEDGE, FOREIGN)
+        authorise(staff(Role.TECHNICIAN), Action.ACKNOWLEDGE, FOREIGN)
 
 
 def test_creating_in_another_estate_is_forbidden_and_says_why() -> None:
     with pytest.raises(PermissionDenied, match="no access to estate 'songhua'"):
-        authorise(staff(Role.DISPATCHER), Operation.CREATE, WorkTarget(estate_id=ELSEWHERE))
+        authorise(staff(Role.DISPATCHER), Access.CREATE, WorkTarget(estate_id=ELSEWHERE))
 
 
 def test_denials_name_the_rule() -> None:
     with pytest.raises(PermissionDenied, match="a viewer may not acknowledge"):
-        authorise(staff(Role.VIEWER), Operation.ACKNOWLEDGE, MINE)
+        authorise(staff(Role.VIEWER), Action.ACKNOWLEDGE, MINE)
     with pytest.raises(PermissionDenied, match="only a work order assigned to it or its team"):
-        authorise(staff(Role.TECHNICIAN), Operation.RESOLVE, OTHERS)
+        authorise(staff(Role.TECHNICIAN), Action.RESOLVE, OTHERS)
 
 
 def test_scopes() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import aiomqtt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.workorders.alerts import Notifier
+from services.workorders.notifier import Notifier
 from tests.fixtures.mosquitto import Broker
 
 MARKER = "marker"

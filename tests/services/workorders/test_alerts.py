@@ -10,7 +10,7 @@ from core.clock import ManualClock
 from core.vocabulary import AnomalyKind, Team
 from services.auth.principal import Role
 from services.workorders import Alert, AlertKind, assign, get, intake_sink
-from services.workorders.alerts import Notifier
+from services.workorders.notifier import Notifier
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port

@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
 from core.db import create_engine_for, session_factory
-from core.vocabulary import Category, Team
+from core.vocabulary import Action, Category, Team
 from services.auth.principal import Role
 from services.workorders import (
-    Action,
     Alert,
     EventKind,
     WorkOrderCreate,

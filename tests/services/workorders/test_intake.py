@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.vocabulary import AnomalyKind, Category
-from services.workorders import SENSOR, Action, EventKind, get, intake, transition
+from core.vocabulary import Action, AnomalyKind, Category
+from services.workorders import SENSOR, EventKind, get, intake, transition
 from services.workorders.model import LedgerColour, Source, Status
 from services.workorders.tables import WorkOrder
 from tests.services.workorders.factories import DISPATCHER, T0, leak, low_battery

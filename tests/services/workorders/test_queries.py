@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.vocabulary import Category, Priority, Team
+from core.vocabulary import Action, Category, Priority, Team
 from services.workorders import (
-    Action,
     WorkOrderCreate,
     WorkOrderFilters,
     create,

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.vocabulary import Category, Priority, Team
+from core.vocabulary import Action, Category, Priority, Team
 from services.auth.principal import Role
 from services.workorders import (
-    Action,
     Actor,
     AlreadyOpen,
     EventKind,
