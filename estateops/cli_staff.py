@@ -33,7 +33,7 @@ def _read_password(from_stdin: bool) -> str:
 async def _add_staff(database_url: str, new: Any) -> Any:
     from core.db import open_database
     from estateops.migrate import ensure_schema
-    from services.auth import create_staff
+    from services.auth.accounts import create_staff
 
     await ensure_schema(database_url)
     async with open_database(database_url) as sessions, sessions() as session, session.begin():
@@ -53,7 +53,8 @@ def staff_add(
     password_stdin: Annotated[bool, Opt(help="Read the password from stdin")] = False,
 ) -> None:
     """Create a staff account; the password is prompted for unless --password-stdin."""
-    from services.auth import AccountError, NewStaff, WeakPassword, hash_password
+    from services.auth.accounts import AccountError, NewStaff
+    from services.auth.passwords import WeakPassword, hash_password
 
     try:
         new = NewStaff(username=username, role=role, team=team, display_name=display_name,
@@ -70,7 +71,7 @@ def staff_add(
 
 async def _staff_rows(database_url: str) -> Any:
     from core.db import open_database
-    from services.auth import list_staff
+    from services.auth.accounts import list_staff
 
     async with open_database(database_url) as sessions, sessions() as session:
         return await list_staff(session)
@@ -91,7 +92,7 @@ async def ensure_demo_admin(database_url: str, password: str) -> None:
     """The demo's `admin` account, created or given `password`."""
     from core.db import open_database
     from estateops.migrate import ensure_schema
-    from services.auth import NewStaff, create_staff, set_password
+    from services.auth.accounts import NewStaff, create_staff, set_password
     from services.auth.passwords import hash_password_async
 
     password_hash = await hash_password_async(password)

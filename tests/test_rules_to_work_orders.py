@@ -26,9 +26,11 @@ from gateway.runner import Gateway
 from registry.importer import import_estates
 from registry.schema import EstateFile
 from registry.tables import Device
-from services.workorders import EventKind, get, intake_sink
 from services.workorders.model import Status
 from services.workorders.notifier import Notifier
+from services.workorders.schemas import EventKind
+from services.workorders.service import get
+from services.workorders.sink import intake_sink
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.utils.estates import small_estate, unique_estate_id

@@ -30,9 +30,11 @@ from core.telemetry import Point
 from core.vocabulary import Priority
 from estateops.settings import Settings
 from registry.tables import Device
-from services.workorders import EventKind, get, intake_sink
 from services.workorders.model import Status
 from services.workorders.notifier import Notifier
+from services.workorders.schemas import EventKind
+from services.workorders.service import get
+from services.workorders.sink import intake_sink
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.utils.estates import register_small_estate, topic

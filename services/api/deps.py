@@ -16,13 +16,10 @@ from core.clock import Clock
 from device_profiles import ProfileSet
 from services.api.alert_stream import AlertHub
 from services.api.settings import ApiConfig
-from services.auth import (
-    Authenticator,
-    NotAuthenticated,
-    Principal,
-    estate_scope,
-    require_visible,
-)
+from services.auth.authenticator import Authenticator
+from services.auth.errors import NotAuthenticated
+from services.auth.policy import estate_scope, require_visible
+from services.auth.principal import Principal
 from services.workorders.alert import AlertSink
 
 TOKEN_URL = "/api/v1/auth/token"

@@ -29,7 +29,7 @@ from services.api.routes import (
     work_orders,
 )
 from services.api.settings import ApiConfig
-from services.auth import Authenticator, MissingJwtSecret
+from services.auth.authenticator import Authenticator, MissingJwtSecret
 from services.web import router as staff_page_router
 from services.workorders.alert import AlertSink
 

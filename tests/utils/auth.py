@@ -10,7 +10,10 @@ from functools import lru_cache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Team
-from services.auth import NewStaff, Principal, Role, create_staff, hash_password, issue_token
+from services.auth.accounts import NewStaff, create_staff
+from services.auth.passwords import hash_password
+from services.auth.principal import Principal, Role
+from services.auth.tokens import issue_token
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery staple"

@@ -10,7 +10,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.api.alert_stream import AlertHub
 from services.api.deps import AlertHubDep, CurrentStaff
-from services.auth import estate_scope
+from services.auth.policy import estate_scope
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 from core.vocabulary import Team
 from services.api.deps import CurrentStaff, ResourcesDep
 from services.api.models import ErrorPublic
-from services.auth import Principal, Role
+from services.auth.principal import Principal, Role
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.vocabulary import Action, Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
 from services.api.models import ErrorPublic
-from services.auth import Access, Operation, Principal, WorkTarget, authorise, narrow_scope
+from services.auth.policy import Access, Operation, WorkTarget, authorise, narrow_scope
+from services.auth.principal import Principal
 from services.workorders import queries, service
 from services.workorders.alert import Alert, AlertKind
 from services.workorders.schemas import (

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
 from core.vocabulary import Team
-from services.auth import Role
+from services.auth.principal import Role
 from services.workorders.alert import AlertKind
 from services.workorders.model import Status
 from tests.services.api.conftest import RecordingNotifier

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from estateops.settings import Settings
 from services.api import create_app
 from services.api.alert_stream import ALERTS_DROPPED, AlertHub, LiveAlert, parse_alert
-from services.auth import Role
+from services.auth.principal import Role
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port
 from tests.services.api.factories import FakeStore

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Team
-from services.auth import Principal, Role
+from services.auth.principal import Principal, Role
 from services.workorders.model import Status
 from tests.services.api.work_order_steps import REPORT, URL, act, bring_to, create, created_in
 from tests.utils.auth import add_staff, bearer

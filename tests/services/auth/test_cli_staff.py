@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from core.db import open_database
 from estateops.cli import app
-from services.auth import NotAuthenticated, Principal, Role
 from services.auth.accounts import authenticate
+from services.auth.errors import NotAuthenticated
+from services.auth.principal import Principal, Role
 from simulators.estate import build_estate, write_estate_yaml
 
 runner = CliRunner()

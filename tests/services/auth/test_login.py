@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.clock import ManualClock
 from core.vocabulary import Team
 from services.api.main import behind_token
-from services.auth import Role
+from services.auth.principal import Role
 from tests.services.api.conftest import serving
 from tests.utils.auth import PASSWORD, add_staff, bearer
 

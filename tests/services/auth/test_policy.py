@@ -5,20 +5,18 @@ from __future__ import annotations
 import pytest
 
 from core.vocabulary import Action, Team
-from services.auth import (
+from services.auth.errors import OutsideScope, PermissionDenied
+from services.auth.policy import (
     EVERY_OPERATION,
     Access,
     Operation,
-    OutsideScope,
-    PermissionDenied,
-    Principal,
-    Role,
     WorkTarget,
     authorise,
     estate_scope,
     narrow_scope,
     permits,
 )
+from services.auth.principal import Principal, Role
 
 HERE, ELSEWHERE = "longdi", "songhua"
 ME = 7

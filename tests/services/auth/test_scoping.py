@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
 from gateway.tables import DeadLetter
-from services.auth import Role
+from services.auth.principal import Role
 from tests.utils.auth import add_staff, bearer
 
 DEVICES = ["ebike-1", "gate-1", "leak-1", "light-1"]

@@ -8,16 +8,10 @@ import jwt
 import pytest
 
 from core.vocabulary import Team
-from services.auth import (
-    NotAuthenticated,
-    Principal,
-    Role,
-    WeakPassword,
-    hash_password,
-    issue_token,
-    read_token,
-    verify_password,
-)
+from services.auth.errors import NotAuthenticated
+from services.auth.passwords import WeakPassword, hash_password, verify_password
+from services.auth.principal import Principal, Role
+from services.auth.tokens import issue_token, read_token
 from tests.utils.auth import JWT_SECRET, PASSWORD, password_hash
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.clock import ManualClock
 from core.vocabulary import AnomalyKind, Team
 from services.auth.principal import Role
-from services.workorders import Alert, AlertKind, assign, get, intake_sink
+from services.workorders.alert import Alert, AlertKind
 from services.workorders.notifier import Notifier
+from services.workorders.service import assign, get
+from services.workorders.sink import intake_sink
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port

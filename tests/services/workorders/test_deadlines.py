@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Category, Priority
-from services.workorders import (
+from services.workorders.deadlines import (
     DeadlinePolicy,
-    InvalidPolicy,
     deadlines_for,
-    get,
-    intake,
     ledger_colour,
     set_estate_policy,
 )
+from services.workorders.errors import InvalidPolicy
+from services.workorders.intake import intake
 from services.workorders.model import LedgerColour
+from services.workorders.service import get
 from services.workorders.tables import EstatePolicy
 from tests.services.workorders.factories import T0, device_pks, leak
 from tests.utils.estates import register_small_estate

@@ -13,18 +13,12 @@ from core.clock import ManualClock
 from core.db import create_engine_for, session_factory
 from core.vocabulary import Action, Category, Team
 from services.auth.principal import Role
-from services.workorders import (
-    Alert,
-    EventKind,
-    WorkOrderCreate,
-    create,
-    escalate_due,
-    get,
-    intake,
-    intake_sink,
-    run_escalation,
-    transition,
-)
+from services.workorders.alert import Alert
+from services.workorders.escalation import escalate_due, run_escalation
+from services.workorders.intake import intake
+from services.workorders.schemas import EventKind, WorkOrderCreate
+from services.workorders.service import create, get, transition
+from services.workorders.sink import intake_sink
 from services.workorders.tables import WorkOrder
 from tests.fixtures.mosquitto import Broker
 from tests.services.workorders.alerting import alert_listener, broker_notifier

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Action, AnomalyKind, Category
-from services.workorders import SENSOR, EventKind, get, intake, transition
+from services.workorders.intake import intake
 from services.workorders.model import LedgerColour, Source, Status
+from services.workorders.schemas import SENSOR, EventKind
+from services.workorders.service import get, transition
 from services.workorders.tables import WorkOrder
 from tests.services.workorders.factories import DISPATCHER, T0, leak, low_battery
 

@@ -9,17 +9,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Action, Category, Priority, Team
-from services.workorders import (
-    WorkOrderCreate,
-    WorkOrderFilters,
-    create,
-    intake,
-    ledger,
-    list_work_orders,
-    on_time_stats,
-    transition,
-)
+from services.workorders.intake import intake
 from services.workorders.model import LedgerColour, Source
+from services.workorders.queries import ledger, list_work_orders, on_time_stats
+from services.workorders.schemas import WorkOrderCreate, WorkOrderFilters
+from services.workorders.service import create, transition
 from tests.services.workorders.factories import DISPATCHER, T0, charger_fault, device_pks, leak
 from tests.utils.estates import register_small_estate
 

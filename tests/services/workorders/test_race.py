@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import create_engine_for, session_factory
-from services.workorders import IntakeResult, intake
+from services.workorders.intake import IntakeResult, intake
 from services.workorders.tables import WorkOrder
 from tests.services.workorders.factories import T0, leak
 

@@ -10,23 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Action, Category, Priority, Team
 from services.auth.principal import Role
-from services.workorders import (
-    Actor,
+from services.workorders.errors import (
     AlreadyOpen,
-    EventKind,
     IllegalTransition,
     InvalidReference,
-    WorkOrderCreate,
     WorkOrderNotFound,
-    allowed_actions,
-    assign,
-    comment,
-    create,
-    get,
-    intake,
-    transition,
 )
+from services.workorders.intake import intake
 from services.workorders.model import LedgerColour, Source, Status
+from services.workorders.schemas import Actor, EventKind, WorkOrderCreate
+from services.workorders.service import allowed_actions, assign, comment, create, get, transition
 from tests.services.workorders.factories import DISPATCHER, T0, add_staff, leak
 from tests.utils.estates import register_small_estate
 
