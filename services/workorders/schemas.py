@@ -162,3 +162,25 @@ class OnTimeStats(BaseModel):
     resolve_late: int
     ack_on_time_pct: float | None
     resolve_on_time_pct: float | None
+
+
+class LedgerPublic(BaseModel):
+    data: list[LedgerEntry] = Field(description="three colours per estate")
+    count: int
+
+
+class OnTimeStatsList(BaseModel):
+    data: list[OnTimeStats] = Field(description="one row per estate and team")
+    count: int
+
+
+class TransitionRequest(BaseModel):
+    note: str | None = Field(default=None, max_length=10_000)
+
+
+class AssignRequest(BaseModel):
+    assignee_id: int | None = Field(description="staff id; null takes the work order back")
+
+
+class CommentCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)

@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
-from core.vocabulary import Team
 from services.api.deps import CurrentStaff, ResourcesDep
 from services.api.models import ErrorPublic
-from services.auth.principal import Principal, Role
+from services.auth.schemas import PasswordGrant, StaffPublic, TokenPublic, staff_public
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 # The token route is public; everything under `router` sits behind the bearer token.
 token_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-class PasswordGrant(BaseModel):
-    grant_type: Literal["password"] | None = None
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
-    scope: str = ""
-
-
-class StaffPublic(BaseModel):
-    id: int
-    username: str
-    role: Role
-    team: Team | None
-    estates: list[str] = Field(description="estates in scope; an admin sees every estate")
-
-
-class TokenPublic(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int = Field(description="seconds until the token expires")
-    expires_at: datetime
-    staff: StaffPublic
-
-
-def staff_public(principal: Principal) -> StaffPublic:
-    return StaffPublic(id=principal.staff_id, username=principal.username, role=principal.role,
-                       team=principal.team, estates=sorted(principal.estates))
 
 
 async def password_grant(request: Request) -> PasswordGrant:

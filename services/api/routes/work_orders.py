@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.vocabulary import Action, Priority
@@ -20,8 +19,11 @@ from services.workorders import queries, service
 from services.workorders.alert import Alert, AlertKind
 from services.workorders.schemas import (
     Actor,
-    LedgerEntry,
-    OnTimeStats,
+    AssignRequest,
+    CommentCreate,
+    LedgerPublic,
+    OnTimeStatsList,
+    TransitionRequest,
     WorkOrderCreate,
     WorkOrderDetail,
     WorkOrderEventPublic,
@@ -44,28 +46,6 @@ CONFLICT: Responses = {409: {"model": ErrorPublic,
 
 ALERTED_PRIORITIES = frozenset({Priority.P1, Priority.P2})
 DEFAULT_STATS_WINDOW = timedelta(days=30)
-
-
-class LedgerPublic(BaseModel):
-    data: list[LedgerEntry] = Field(description="three colours per estate")
-    count: int
-
-
-class OnTimeStatsList(BaseModel):
-    data: list[OnTimeStats] = Field(description="one row per estate and team")
-    count: int
-
-
-class TransitionRequest(BaseModel):
-    note: str | None = Field(default=None, max_length=10_000)
-
-
-class AssignRequest(BaseModel):
-    assignee_id: int | None = Field(description="staff id; null takes the work order back")
-
-
-class CommentCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=10_000)
 
 
 def actor_of(principal: Principal) -> Actor:
