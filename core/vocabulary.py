@@ -69,6 +69,9 @@ class Anomaly:
     title_en: str
     title_zh: str
     readings: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    # The rule says so (its profile's `notify_residents`): a new work order it raises for a
+    # device in a unit also tells that unit's resident contacts.
+    notify_residents: bool = False
 
 
 class AnomalySink(Protocol):

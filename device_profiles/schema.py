@@ -29,6 +29,8 @@ from core.slug import SLUG_PATTERN
 from core.vocabulary import Category, Priority, Team
 
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+# A registry kind (e.g. car, ebike): a slug short enough for the registry's kind column.
+KIND_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 RESERVED_FIELDS = frozenset({"ts", "seq", "event"})
 
 
@@ -77,6 +79,7 @@ class FieldSpec(StrictModel):
 
 
 FieldName = Annotated[str, Field(pattern=FIELD_NAME_PATTERN)]
+Kind = Annotated[str, Field(pattern=KIND_PATTERN)]
 RuleName = Annotated[str, Field(pattern=SLUG_PATTERN)]
 RuleValue = StrictBool | StrictInt | StrictFloat | StrictStr | None
 ORDERED_OPS = ("lt", "le", "gt", "ge")
@@ -180,6 +183,10 @@ class RuleDeclaration(StrictModel):
     within_s: Annotated[float, Field(gt=0)] | None = None
     silence_intervals: Annotated[float, Field(gt=0)] | None = None
     offline_status: bool = False
+    notify_residents: StrictBool = Field(
+        default=False,
+        description="a new work order of this rule in a unit also tells the unit's residents",
+    )
 
     @model_validator(mode="after")
     def _check_trigger(self, info: ValidationInfo) -> RuleDeclaration:
@@ -210,10 +217,18 @@ class DeviceProfile(StrictModel):
     name: LocalizedName
     reporting_interval_s: Annotated[float, Field(gt=0)]
     measurement: Annotated[str, Field(pattern=FIELD_NAME_PATTERN)]
-    kinds: tuple[str, ...] = ()
+    kinds: tuple[Kind, ...] = ()
     telemetry: dict[FieldName, FieldSpec]
     events: dict[FieldName, dict[FieldName, FieldSpec]] = Field(default_factory=dict)
     rules: dict[RuleName, RuleDeclaration] = Field(default_factory=dict)
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({kind for kind in value if value.count(kind) > 1})
+        if repeated:
+            raise ValueError(f"kinds {repeated} are listed more than once")
+        return value
 
     @field_validator("rules", mode="wrap")
     @classmethod

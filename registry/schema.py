@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from device_profiles.schema import Kind
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -32,7 +34,8 @@ class DeviceIn(ImportModel):
     building: Slug | None = None
     unit: Slug | None = None
     location: str | None = Field(default=None, max_length=200)
-    kind: Literal["car", "ebike"] | None = None
+    # Any slug here; the importer checks it against the kinds its type's profile declares.
+    kind: Kind | None = None
     reporting_interval_s: Annotated[float, Field(gt=0)] | None = None
     enabled: bool = True
 

@@ -35,7 +35,7 @@ def compile_condition(spec: ConditionSpec) -> Condition:
 def compile_rule(name: str, declared: RuleDeclaration, profile: DeviceProfile) -> Rule:
     meta = RuleMeta(name=name, title_en=declared.title.en, title_zh=declared.title.zh,
                     priority=declared.priority, team=declared.team,
-                    category=declared.category)
+                    category=declared.category, notify_residents=declared.notify_residents)
     if declared.when is not None:
         return ConditionRule(
             meta=meta, when=compile_condition(declared.when),

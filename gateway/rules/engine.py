@@ -238,4 +238,5 @@ def _anomaly(device: DeviceRef, rule: Rule, transition: Transition) -> Anomaly:
         at=ns_to_datetime(transition.at_ns), priority=meta.priority, team=meta.team,
         category=meta.category, title_en=meta.title_en, title_zh=meta.title_zh,
         readings=tuple(attached(reading) for reading in transition.readings),
+        notify_residents=meta.notify_residents,
     )

@@ -95,7 +95,8 @@ Condition = Comparison | AllOf | AnyOf
 
 @dataclass(frozen=True, slots=True)
 class RuleMeta:
-    """What a firing becomes: the anomaly's name, titles and work-order classification."""
+    """What a firing becomes: the anomaly's name, titles and work-order classification, and
+    whether its new work order also tells the unit's residents."""
 
     name: str
     title_en: str
@@ -103,6 +104,7 @@ class RuleMeta:
     priority: Priority
     team: Team
     category: Category
+    notify_residents: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ async def _upsert(session: AsyncSession, anomaly: Anomaly,
         ack_due_at=deadlines.ack_due_at, resolve_due_at=deadlines.resolve_due_at,
         plan_due_at=deadlines.plan_due_at, escalation_level=0,
         ledger_colour=ledger_colour(anomaly.category), created_at=now, updated_at=now,
+        notify_residents=anomaly.notify_residents,
     )
     statement = statement.on_conflict_do_update(
         index_elements=[WorkOrder.device_pk, WorkOrder.rule],

@@ -42,13 +42,16 @@ def staff_body(alert: Alert, place: str, timezone: str) -> str:
 
 
 def resident_title(alert: Alert) -> str:
-    return "漏水警报 Water leak alert"
+    """What the rule detected, in the rule's own words (its profile's titles)."""
+    return f"{alert.title_zh} {alert.title_en}".strip() or "物业提醒 Notice from your property"
 
 
 def resident_body(alert: Alert, place: str) -> str:
+    what_zh = alert.title_zh or alert.title_en
+    what_en = alert.title_en or alert.title_zh
     return (
-        f"您的房屋（{place}）检测到漏水。物业已生成工单 #{alert.work_order_id}，"
-        f"维修人员正在赶来。如您不在家，请联系物业安排入户。\n"
-        f"A water leak was detected in your home ({place}). Work order "
-        f"#{alert.work_order_id} is open and the repair team is on its way."
+        f"您的房屋（{place}）：{what_zh}。物业已生成工单 #{alert.work_order_id}，"
+        f"工作人员正在处理。如您不在家，请联系物业安排入户。\n"
+        f"Your home ({place}): {what_en}. Work order #{alert.work_order_id} is open and "
+        f"the property's team is on it."
     )

@@ -1,7 +1,8 @@
 """Who hears about an alert, read from staff, alert routes and unit contacts.
 
-- created: the team's on-duty staff of the estate, and the team's alert routes;
-  for a leak in a unit, the unit's resident contacts too (in a separate, resident message).
+- created: the team's on-duty staff of the estate, and the team's alert routes; for a work
+  order in a unit whose rule says `notify_residents` in its device profile (a leak sensor's
+  leak, say), the unit's resident contacts too (in a separate, resident message).
 - assigned: the assignee, and the team's alert routes.
 - escalated to level N: the team on duty, the assignee and the routes; from level 1 also the
   estate's on-duty dispatchers; from level 2 also the estate's admins, on duty or not.
@@ -17,13 +18,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.vocabulary import Team
-from registry.tables import Building, Device, Estate, Unit
+from registry.tables import Building, Estate, Unit
 from services.auth.principal import Role
 from services.auth.tables import Staff, StaffEstate
 from services.workorders.alert import Alert, AlertKind
-from services.workorders.tables import AlertRoute, UnitContact
+from services.workorders.tables import AlertRoute, UnitContact, WorkOrder
 
-LEAK_SENSOR = "leak_sensor"
 DISPATCHERS_FROM_LEVEL = 1
 ADMINS_FROM_LEVEL = 2
 
@@ -70,17 +70,18 @@ async def _route_urls(session: AsyncSession, alert: Alert) -> list[str]:
     return list(await session.scalars(statement))
 
 
-async def is_unit_leak(session: AsyncSession, alert: Alert) -> bool:
-    """A leak sensor's leak rule, in a unit (not the low-battery rule of the same sensor)."""
+async def tells_residents(session: AsyncSession, alert: Alert) -> bool:
+    """A work order in a unit whose rule notifies residents (the work order remembers what its
+    rule's profile said when it was raised)."""
     if alert.unit_id is None or alert.device_pk is None or alert.rule is None:
         return False
-    device_type = await session.scalar(
-        select(Device.device_type).where(Device.id == alert.device_pk))
-    return device_type == LEAK_SENSOR and "leak" in alert.rule
+    notify = await session.scalar(
+        select(WorkOrder.notify_residents).where(WorkOrder.id == alert.work_order_id))
+    return bool(notify)
 
 
 async def _resident_urls(session: AsyncSession, alert: Alert) -> list[str]:
-    if alert.kind is not AlertKind.CREATED or not await is_unit_leak(session, alert):
+    if alert.kind is not AlertKind.CREATED or not await tells_residents(session, alert):
         return []
     statement = select(UnitContact.apprise_url).where(
         UnitContact.unit_id == alert.unit_id, UnitContact.apprise_url.is_not(None))

@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
@@ -73,6 +75,10 @@ class WorkOrder(Base):
     acknowledged_at: Mapped[datetime | None] = _when()
     resolved_at: Mapped[datetime | None] = _when()
     closed_at: Mapped[datetime | None] = _when()
+    # Its rule's `notify_residents`, as it was when the rule raised it: a new work order in a
+    # unit then tells the unit's resident contacts too.
+    notify_residents: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
 
     # Loaded explicitly (service.get); never lazily behind an await. In insertion order:
     # under racing intakes the row lock orders the events, while their `at` was read

@@ -57,6 +57,8 @@ def _write(tmp_path: Path, text: str, name: str = "fridge.yaml") -> Path:
     (GOOD + "  door: {type: enum}\n", 7, "an enum field needs 'values'"),
     (GOOD + "  ts: {type: int}\n", 1, "reserved"),
     (GOOD.replace("measurement: fridge", "measurement: [fridge"), 5, "not valid YAML"),
+    (GOOD + "kinds: [home, Shop]\n", 7, "kinds.1: String should match pattern"),
+    (GOOD + "kinds: [home, shop, home]\n", 7, "kinds: Value error, kinds ['home'] are listed"),
 ])
 def test_wrong_profile_names_file_line_and_problem(tmp_path: Path, text: str, line: int,
                                                    problem: str) -> None:

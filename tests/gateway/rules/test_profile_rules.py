@@ -11,6 +11,7 @@ from core.vocabulary import Category, Priority, Team
 from device_profiles import ProfileError, load_profile, load_profiles
 from gateway.rules import ConditionRule, EventRule, SilenceRule, compile_profile
 from gateway.rules.spec import AllOf, AnyOf, Comparison, Op
+from tests.gateway.rules.support import builtin_engine, device, telemetry
 
 FRIDGE = """\
 device_type: fridge
@@ -143,3 +144,34 @@ def test_every_builtin_rule_compiles() -> None:
         assert profile.rules, f"{profile.device_type} declares no rules"
         assert "offline" in profile.rules
         assert len(compile_profile(profile).rules) == len(profile.rules)
+
+
+def test_notify_residents_is_a_strict_rule_attribute_defaulting_to_false(tmp_path: Path) -> None:
+    rules = compile_profile(load_profile(_write(
+        tmp_path, FRIDGE.replace("for_s: 600", "for_s: 600\n    notify_residents: true")
+        + EXTRA_RULES)))
+    assert rules.by_name["too_warm"].meta.notify_residents is True
+    assert [name for name, rule in rules.by_name.items() if rule.meta.notify_residents] == [
+        "too_warm"]
+    with pytest.raises(ProfileError, match=r"rules\.too_warm\.notify_residents") as caught:
+        load_profile(_write(tmp_path, FRIDGE.replace(
+            "for_s: 600", "for_s: 600\n    notify_residents: 'yes'")))
+    assert caught.value.line == 21
+
+
+def test_only_the_leak_sensors_leak_rule_notifies_residents_among_the_builtins() -> None:
+    notifying = {(device_type, name)
+                 for device_type, profile in load_profiles().by_type.items()
+                 for name, rule in profile.rules.items() if rule.notify_residents}
+    assert notifying == {("leak_sensor", "water_leak")}
+
+
+def test_an_anomaly_carries_its_rules_notify_residents() -> None:
+    engine = builtin_engine()
+    leak = device("leak_sensor")
+    raised = engine.reading(leak, telemetry(leak, 0, leak=True, battery=9))
+    assert {(one.rule, one.notify_residents) for one in raised} == {
+        ("water_leak", True), ("low_battery", False)}
+    cleared = engine.reading(leak, telemetry(leak, 10, leak=False, battery=90))
+    assert {(one.rule, one.notify_residents) for one in cleared} == {
+        ("water_leak", True), ("low_battery", False)}

@@ -39,6 +39,7 @@ def leak(estate_id: str, device_pk: int, *, at: datetime = T0, seconds: float = 
         device_type="leak_sensor", rule=rule, at=at + timedelta(seconds=seconds),
         priority=Priority.P1, team=Team.REPAIR, category=Category.SIMPLE,
         title_en="Water leak", title_zh="漏水", readings=({"leak": True, "battery": 96},),
+        notify_residents=True,  # as the leak sensor's profile says of its leak rule
     )
 
 

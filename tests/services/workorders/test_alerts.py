@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -83,6 +85,31 @@ async def test_only_new_p1_and_p2_work_orders_alert_and_only_leaks_tell_resident
     [group_message] = webhook.messages("telecom-group")
     assert group_message["title"].startswith("[P2] 新工单 new: 充电桩故障")
     assert [payload["priority"] for _, payload in published] == ["P2"]
+
+
+async def test_the_rule_not_the_device_type_decides_whether_residents_hear(
+        sessions: Sessions, estate_id: str, pks: dict[str, int], webhook: Webhook,
+        clock: ManualClock, repair_on_duty: int) -> None:
+    await add_contact(sessions, await unit_of(sessions, pks["leak-1"]), webhook.url("owner"))
+    notifier = Notifier(sessions, mqtt=None)
+    quiet = replace(leak(estate_id, pks["leak-1"]), notify_residents=False)
+    await intake_sink(sessions, notifier, clock)(quiet)
+    async with sessions() as session:
+        [work_order] = await _all(session, estate_id)
+    assert work_order.notify_residents is False
+    assert len(webhook.messages("plumber")) == 1
+    assert webhook.messages("owner") == []
+
+
+async def test_a_notifying_work_order_remembers_it(
+        sessions: Sessions, estate_id: str, pks: dict[str, int], clock: ManualClock) -> None:
+    notifier = Notifier(sessions, mqtt=None)
+    await intake_sink(sessions, notifier, clock)(leak(estate_id, pks["leak-1"]))
+    await intake_sink(sessions, notifier, clock)(low_battery(estate_id, pks["leak-1"]))
+    async with sessions() as session:
+        orders = await _all(session, estate_id)
+    assert [(wo.rule, wo.notify_residents) for wo in orders] == [
+        ("water_leak", True), ("low_battery", False)]
 
 
 async def test_assignment_alerts_the_assignee_and_the_team_route_only(
