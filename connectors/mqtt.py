@@ -1,5 +1,6 @@
 """The MQTT connection: settings, one client constructor, a reconnecting consumer (capped,
-jittered backoff) and a publisher, shared by the gateway and the API."""
+jittered backoff) and a publisher, shared by the gateway and the API; and `BrokerOptions`,
+the same broker as plain options for clients that are not aiomqtt's (the simulator's)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,56 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import aiomqtt
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, int], Awaitable[object]]
 MAX_BACKOFF_S = 30.0
+# Unbounded by default: without acknowledging after the store write (issue 7), a bound only
+# trades memory for loss, and a persistent session's backlog after a restart is larger than
+# any sensible bound. The depth gauge shows what the queue holds.
+DEFAULT_MAX_QUEUED_MESSAGES = 0
+
+INCOMING_QUEUED = Gauge(
+    "estateops_mqtt_incoming_queued",
+    "Messages received from the broker, waiting in the client's queue for their handler",
+    ["client_id"],
+)
+INCOMING_DROPPED = Counter(
+    "estateops_mqtt_incoming_dropped",
+    "Messages received (and, at QoS 1, already acknowledged) but discarded: the client's "
+    "incoming queue was full (max_queued_messages); they are lost",
+    ["client_id"],
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerOptions:
+    """A broker and how to connect to it, as plain values (paho clients: the simulator's).
+
+    Build it from the settings with `MqttSettings.broker_options`. `qos` is what the holder
+    publishes with (the settings' `qos` is the gateway's subscription). Who opens many
+    connections (the simulator) uses `client_id` as the prefix of each connection's id.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
+    ca_file: Path | None = None
+    keepalive_s: int = 30
+    qos: Literal[0, 1] = 1
+    client_id: str = "sim"
+    connect_timeout_s: float = 30.0
 
 
 class MqttSettings(BaseModel):
@@ -39,6 +78,14 @@ class MqttSettings(BaseModel):
     )
     topic: str = "estates/+/+/+/+"
     keepalive_s: int = 30
+    max_queued_messages: int = Field(
+        default=DEFAULT_MAX_QUEUED_MESSAGES, ge=0,
+        description=(
+            "bound of a client's incoming queue (received, not yet handled); 0: unbounded. "
+            "At QoS 1 a message is acknowledged on receipt, so one arriving at a full queue "
+            "is lost (counted in estateops_mqtt_incoming_dropped_total), not redelivered"
+        ),
+    )
 
     @field_validator("url")
     @classmethod
@@ -75,21 +122,73 @@ class MqttSettings(BaseModel):
             return f"$share/{self.shared_group}/{self.topic}"
         return self.topic
 
+    def broker_options(self, *, client_id: str | None = None) -> BrokerOptions:
+        """This broker (address, account, TLS, keepalive) as plain options; `client_id`
+        defaults to the settings' own."""
+        return BrokerOptions(
+            host=self.host, port=self.port, username=self.effective_username,
+            password=self.effective_password, tls=self.tls, ca_file=self.ca_file,
+            keepalive_s=self.keepalive_s, client_id=client_id or self.client_id,
+        )
+
+
+def counted_queue(client_id: str) -> type[asyncio.Queue[aiomqtt.Message]]:
+    """An incoming-message queue class for aiomqtt that keeps INCOMING_QUEUED (its depth)
+    and INCOMING_DROPPED (what aiomqtt discarded because it was full) for `client_id`."""
+    queued = INCOMING_QUEUED.labels(client_id=client_id)
+    dropped = INCOMING_DROPPED.labels(client_id=client_id)
+
+    class CountedQueue(asyncio.Queue[aiomqtt.Message]):
+        def __init__(self, maxsize: int = 0) -> None:
+            super().__init__(maxsize)
+            queued.set(0)  # a new connection's queue; the last one's is gone with it
+
+        def put_nowait(self, item: aiomqtt.Message) -> None:
+            try:
+                super().put_nowait(item)
+            except asyncio.QueueFull:
+                dropped.inc()  # aiomqtt logs a warning and discards the message
+                raise
+            finally:
+                queued.set(self.qsize())
+
+        def get_nowait(self) -> aiomqtt.Message:
+            try:
+                return super().get_nowait()
+            finally:
+                queued.set(self.qsize())
+
+    return CountedQueue
+
 
 def mqtt_client(settings: MqttSettings, *, client_id: str | None = None,
                 persistent: bool = True) -> aiomqtt.Client:
+    """An aiomqtt client for these settings.
+
+    Received messages wait in a queue of at most `settings.max_queued_messages` until they
+    are read (`client.messages`). paho acknowledges a QoS 1 message as soon as it arrives,
+    before it is queued: one that finds the queue full is discarded, counted in
+    INCOMING_DROPPED, and lost — the broker will not redeliver it, persistent session or
+    not. The bound caps the memory a slow handler can take, not the loss. Mind a persistent
+    session's backlog: on reconnect the broker sends all of it at once, before the first
+    message is handled, so everything beyond the bound is lost; size the bound above the
+    backlog the consumer must drain after a restart (or 0, unbounded).
+    """
+    broker = settings.broker_options(client_id=client_id)
     tls_context = None
-    if settings.tls:
+    if broker.tls:
         tls_context = ssl.create_default_context(
-            cafile=str(settings.ca_file) if settings.ca_file else None)
+            cafile=str(broker.ca_file) if broker.ca_file else None)
     # A persistent session (clean_session False): while the gateway restarts, the broker
-    # keeps its QoS 1 messages for it.
+    # keeps its QoS 1 messages for it (they must fit the incoming bound when they arrive).
     return aiomqtt.Client(
-        settings.host, settings.port,
-        username=settings.effective_username, password=settings.effective_password,
-        identifier=client_id or settings.client_id, clean_session=not persistent,
-        keepalive=settings.keepalive_s,
+        broker.host, broker.port,
+        username=broker.username, password=broker.password,
+        identifier=broker.client_id, clean_session=not persistent,
+        keepalive=broker.keepalive_s,
         tls_context=tls_context, timeout=10,
+        queue_type=counted_queue(broker.client_id),
+        max_queued_incoming_messages=settings.max_queued_messages,
     )
 
 
@@ -97,10 +196,12 @@ async def consume(settings: MqttSettings, handle: MessageHandler,
                   connected: asyncio.Event | None = None, *, subscription: str | None = None,
                   qos: int | None = None, client_id: str | None = None, persistent: bool = True,
                   connected_gauge: Gauge | None = None) -> None:
-    """Deliver every message to `handle` until cancelled; survive the broker going away.
+    """Deliver the messages to `handle` until cancelled; survive the broker going away.
 
     Defaults are the gateway's (its subscription, QoS and persistent session); the API's
-    alert stream passes its own.
+    alert stream passes its own. While `handle` is busy, messages wait in the client's
+    queue of `settings.max_queued_messages`; what overflows it is counted and lost (see
+    `mqtt_client`).
     """
     topic = subscription or settings.subscription
     backoff = 0.5

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
 
 from device_profiles import ProfileError, load_profiles
 from estateops.cli_staff import DEMO_ADMIN, ensure_demo_admin, staff_app
@@ -29,6 +28,7 @@ app.add_typer(staff_app, name="staff")
 log = logging.getLogger("estateops")
 
 Opt = typer.Option
+GLOBAL_FLAGS = "estateops.flags"  # in click's ctx.meta: the global flags, as nested settings
 
 
 def _overrides(**flags: Any) -> dict[str, Any]:
@@ -43,6 +43,25 @@ def _overrides(**flags: Any) -> dict[str, Any]:
         else:
             nested[group] = value
     return nested
+
+
+def _merged(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Nested settings `base` with `more` on top (a group's other fields are kept)."""
+    merged = dict(base)
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validated(flags: dict[str, Any]) -> Settings:
+    """Settings from defaults, ESTATEOPS_* variables and these flags, validated together."""
+    try:
+        return Settings(**flags)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @app.callback()
@@ -68,17 +87,21 @@ def main(
         influx__token=influx_token, influx__database=influx_database, influx__org=influx_org,
         influx__bucket=influx_bucket, profile_dirs=profile_dir or None, log_level=log_level,
     )
-    try:
-        settings = Settings(**flags)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    settings = _validated(flags)
     configure_logging(settings.log_level)
     ctx.obj = settings
+    ctx.meta[GLOBAL_FLAGS] = flags
 
 
-def _settings(ctx: typer.Context) -> Settings:
+def _settings(ctx: typer.Context, **command_flags: Any) -> Settings:
+    """The command's settings: those of the global flags, or, when the command has flags of
+    its own (`api__port=...`; None: not given), new Settings validated from all the flags
+    together. A built Settings is never changed."""
     settings: Settings = ctx.obj
-    return settings
+    more = _overrides(**command_flags)
+    if not more:
+        return settings
+    return _validated(_merged(ctx.meta.get(GLOBAL_FLAGS, {}), more))
 
 
 async def _stop_on_sigterm(coroutine: Any) -> None:
@@ -147,10 +170,7 @@ def gateway(
     """Ingest: subscribe to the estates' topics, validate, store, keep last state."""
     from estateops.run import run_gateway
 
-    settings = _settings(ctx)
-    if metrics_port is not None:
-        settings.gateway.metrics_port = metrics_port
-    _run(run_gateway(settings))
+    _run(run_gateway(_settings(ctx, gateway__metrics_port=metrics_port)))
 
 
 @app.command()
@@ -162,10 +182,7 @@ def serve(
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     from estateops.run import run_api
 
-    settings = _settings(ctx)
-    settings.api.host = host or settings.api.host
-    settings.api.port = port or settings.api.port
-    _run(run_api(settings))
+    _run(run_api(_settings(ctx, api__host=host or None, api__port=port or None)))
 
 
 @app.command()
@@ -185,10 +202,10 @@ def demo(
     """Run everything on embedded defaults: broker, store, gateway, API, simulated estate."""
     from estateops.demo import DemoOptions, run_demo
 
-    settings = _settings(ctx)
-    settings.api.port = port or settings.api.port
-    if settings.auth.jwt_secret is None:  # tokens of a demo need not outlive it
-        settings.auth.jwt_secret = SecretStr(secrets.token_urlsafe(32))
+    # Tokens of a demo need not outlive it: without a configured secret, a new one.
+    configured_secret = _settings(ctx).auth.jwt_secret is not None
+    settings = _settings(ctx, api__port=port or None,
+                         auth__jwt_secret=None if configured_secret else secrets.token_urlsafe(32))
     options = DemoOptions(buildings=buildings, speed=speed, mqtt_port=mqtt_port, faults=faults,
                           duration_s=duration, alert_urls=tuple(alert_url or ()))
     password = admin_password or secrets.token_urlsafe(12)
@@ -227,10 +244,8 @@ def simulate(
         write_estate_yaml(estate, write_registry)
         typer.echo(f"wrote {write_registry}")
         return
-    mqtt = _settings(ctx).mqtt
     config = SimulationConfig(
-        host=mqtt.host, port=mqtt.port, username=mqtt.effective_username,
-        password=mqtt.effective_password, tls=mqtt.tls, ca_file=mqtt.ca_file, estate=estate,
+        broker=_settings(ctx).mqtt.broker_options(client_id="sim"), estate=estate,
         faults=default_plan(estate) if faults else FaultPlan.none(), speed=speed, rate=rate,
         devices=devices, duration_s=duration, max_messages=max_messages,
         mode="bridge" if bridge else "device",

@@ -49,14 +49,21 @@ def _port_or_free(port: int, host: str = "127.0.0.1") -> int:
 
 
 @contextlib.asynccontextmanager
-async def _broker_for(settings: Settings, options: DemoOptions) -> AsyncIterator[None]:
+async def _broker_for(settings: Settings, options: DemoOptions) -> AsyncIterator[Settings]:
+    """The settings to run with: as given if they name a broker, else the same settings
+    (validated anew) pointing at an embedded broker that runs meanwhile."""
     if "url" in settings.mqtt.model_fields_set:
-        yield  # a broker was configured: use it
+        yield settings  # a broker was configured: use it
         return
     port = _port_or_free(options.mqtt_port)
     async with embedded_broker(port=port) as url:
-        settings.mqtt.url = url
-        yield
+        yield _with_broker_url(settings, url)
+
+
+def _with_broker_url(settings: Settings, url: str) -> Settings:
+    """A new Settings, validated, that differs from `settings` only in the broker's URL."""
+    mqtt = settings.mqtt.model_dump(exclude_unset=True) | {"url": url}
+    return Settings.model_validate(settings.model_dump(exclude_unset=True) | {"mqtt": mqtt})
 
 
 def _banner(settings: Settings, devices: int) -> str:
@@ -87,10 +94,10 @@ async def _route_alerts(sessions: async_sessionmaker[AsyncSession], estate: Esta
                     await add_alert_route(session, estate_id=entry.id, team=team, apprise_url=url)
 
 
-async def run_demo(settings: Settings, options: DemoOptions) -> None:
+async def run_demo(given: Settings, options: DemoOptions) -> None:
     estate = build_estate(buildings=options.buildings)
     devices = sum(len(entry.devices) for entry in estate.estates)
-    async with (_broker_for(settings, options), open_resources(settings) as resources,
+    async with (_broker_for(given, options) as settings, open_resources(settings) as resources,
                 open_operations(resources) as operations):
         summary = await import_estates(resources.sessions, estate, resources.profiles)
         log.info("registry: %s", summary)
@@ -98,9 +105,9 @@ async def run_demo(settings: Settings, options: DemoOptions) -> None:
         gateway = operations.gateway
         server = api_server(resources, operations.notifier)
         config = SimulationConfig(
-            host=settings.mqtt.host, port=settings.mqtt.port, estate=estate, speed=options.speed,
+            broker=settings.mqtt.broker_options(client_id="demo-sim"), estate=estate,
+            speed=options.speed, duration_s=options.duration_s,
             faults=default_plan(estate) if options.faults else FaultPlan.none(),
-            duration_s=options.duration_s, client_id_prefix="demo-sim",
         )
         async with asyncio.TaskGroup() as tasks:
             operations_task = tasks.create_task(operations.run(), name="operations")

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import paho.mqtt.client as mqtt
 
+from connectors.mqtt import BrokerOptions
 from simulators.fleet import SimDevice
-from simulators.transport import BrokerOptions, PahoConnections
+from simulators.transport import PahoConnections
 
 
 class BridgeConnections(PahoConnections):
@@ -22,7 +23,7 @@ class BridgeConnections(PahoConnections):
         self._count = max(1, connections)
 
     def open(self, devices: Sequence[SimDevice]) -> None:
-        prefix = self.options.client_id_prefix
+        prefix = self.options.client_id
         estate = devices[0].estate_id if devices else "none"
         clients = [self._client(f"{prefix}-bridge-{estate}-{n}", will_topic=None)
                    for n in range(min(self._count, max(1, len(devices))))]

@@ -8,20 +8,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from connectors.mqtt import BrokerOptions
 from registry.schema import EstateFile
 from simulators.estate import build_estate
 from simulators.faults import FaultPlan
-from simulators.transport import BrokerOptions
 
 
 @dataclass(frozen=True, kw_only=True)
 class SimulationConfig:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    ca_file: Path | None = None
+    broker: BrokerOptions = field(default_factory=BrokerOptions)
+    """Where to publish, how, and the client ids' prefix (`MqttSettings.broker_options`)."""
     estate: EstateFile = field(default_factory=build_estate)
     faults: FaultPlan = field(default_factory=FaultPlan.none)
     speed: float = 1.0
@@ -33,16 +29,13 @@ class SimulationConfig:
     """Real seconds to run; None runs until `stop` (or `max_messages`)."""
     max_messages: int | None = None
     """Stop after exactly this many telemetry/event messages."""
-    qos: Literal[0, 1] = 1
     seed: int = 0
     mode: Literal["device", "bridge"] = "device"
     """device: a connection and Last Will per device; bridge: a few shared connections."""
     bridge_connections: int = 4
-    keepalive_s: int = 30
     start_at: datetime | None = None
     """Simulated local start time (drives time-of-day behaviour); None: now."""
     profile_dirs: tuple[Path, ...] = ()
-    client_id_prefix: str = "sim"
 
     def __post_init__(self) -> None:
         problems = [
@@ -57,14 +50,6 @@ class SimulationConfig:
         for problem, broken in problems:
             if broken:
                 raise ValueError(problem)
-
-    @property
-    def broker(self) -> BrokerOptions:
-        return BrokerOptions(
-            host=self.host, port=self.port, username=self.username, password=self.password,
-            tls=self.tls, ca_file=self.ca_file, keepalive_s=self.keepalive_s, qos=self.qos,
-            client_id_prefix=self.client_id_prefix,
-        )
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 `ClientLoop` runs many paho clients with one selector (paho's external-loop callbacks keep
 each socket's read/write interest up to date). `DeviceConnections` gives every device its
-own connection and Last Will; see `simulators.bridge` for bridge mode.
+own connection and Last Will; see `simulators.bridge` for bridge mode. The broker and how
+to reach it are `connectors.mqtt.BrokerOptions` (built from the settings by the CLI).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import socket
 import time
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from connectors.mqtt import BrokerOptions
 from simulators.fleet import SimDevice
 
 READ_WRITE = selectors.EVENT_READ | selectors.EVENT_WRITE
@@ -30,20 +30,6 @@ CONNECT_BATCH = 64
 
 class SimulatorConnectionError(ConnectionError):
     """The broker could not be reached, or refused the simulator's connections."""
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerOptions:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    ca_file: Path | None = None
-    keepalive_s: int = 30
-    qos: int = 1
-    client_id_prefix: str = "sim"
-    connect_timeout_s: float = 30.0
 
 
 class ClientLoop:
@@ -232,7 +218,7 @@ class DeviceConnections(PahoConnections):
         self._device: dict[mqtt.Client, SimDevice] = {}
         self._client_of: dict[str, mqtt.Client] = {}
         for device in devices:
-            client_id = f"{self.options.client_id_prefix}-{device.estate_id}-{device.id}"
+            client_id = f"{self.options.client_id}-{device.estate_id}-{device.id}"
             client = self._client(client_id, will_topic=device.topic("status"))
             self._device[client] = device
             self._client_of[device.id] = client

@@ -7,15 +7,21 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from estateops import cli
 from estateops.cli import app
+from estateops.settings import Settings
 from simulators.estate import build_estate, write_estate_yaml
+from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port
+from tests.simulators.support import Recorder, data_messages
 
 runner = CliRunner()
 DEMO_PASSWORD = "demo-admin-password"
@@ -27,6 +33,40 @@ measurement: fridge
 telemetry:
   temperature_c: {type: float, colour: blue}
 """
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
+    """Every Settings the CLI builds, in order, from an environment without ESTATEOPS_*."""
+    for key in [key for key in os.environ if key.startswith("ESTATEOPS_")]:
+        monkeypatch.delenv(key)
+    found: list[Settings] = []
+    validated = cli._validated
+
+    def recording(flags: dict[str, Any]) -> Settings:
+        found.append(validated(flags))
+        return found[-1]
+
+    monkeypatch.setattr(cli, "_validated", recording)
+    return found
+
+
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
+    """The Settings that `gateway`, `serve` and `demo` would run with (they do not run)."""
+    seen: list[Settings] = []
+
+    async def run(settings: Settings, *_: object) -> None:
+        seen.append(settings)
+
+    async def no_admin(*_: object) -> None:
+        pass
+
+    monkeypatch.setattr("estateops.run.run_gateway", run)
+    monkeypatch.setattr("estateops.run.run_api", run)
+    monkeypatch.setattr("estateops.demo.run_demo", run)
+    monkeypatch.setattr(cli, "ensure_demo_admin", no_admin)
+    return seen
 
 
 @pytest.fixture
@@ -52,6 +92,69 @@ def test_a_bad_profile_stops_start_up_naming_file_and_line(
     assert result.exit_code == 2
     assert f"{bad_profile_dir / 'fridge.yaml'}:6" in result.output
     assert "colour" in result.output
+
+
+def test_command_flags_build_new_settings_over_env_and_global_flags(
+        built: list[Settings], ran: list[Settings], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESTATEOPS_API__HOST", "0.0.0.0")
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "--mqtt-url",
+                                 "mqtt://broker.example:1884", "serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    [given, command] = built
+    assert ran == [command]
+    assert (command.api.host, command.api.port) == ("0.0.0.0", 8123)
+    assert (command.data_dir, command.mqtt.port) == (tmp_path, 1884)
+    assert (given.api.host, given.api.port) == ("0.0.0.0", 8000)  # never changed
+
+
+def test_gateway_metrics_port_is_a_setting_of_its_own_settings(
+        built: list[Settings], ran: list[Settings]) -> None:
+    result = runner.invoke(app, ["gateway", "--metrics-port", "9464"])
+    assert result.exit_code == 0, result.output
+    [given, command] = built
+    assert ran == [command]
+    assert command.gateway.metrics_port == 9464
+    assert given.gateway.metrics_port is None
+
+
+def test_a_command_without_flags_of_its_own_runs_on_the_global_settings(
+        built: list[Settings], ran: list[Settings]) -> None:
+    result = runner.invoke(app, ["--log-level", "WARNING", "gateway"])
+    assert result.exit_code == 0, result.output
+    assert ran == built
+    assert built[0].log_level == "WARNING"
+
+
+def test_demo_makes_a_jwt_secret_only_when_none_is_configured(
+        built: list[Settings], ran: list[Settings], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--port", "8124",
+                                "--admin-password", DEMO_PASSWORD])
+    configured = "a-configured-secret-of-at-least-32-chars"
+    monkeypatch.setenv("ESTATEOPS_AUTH__JWT_SECRET", configured)
+    second = runner.invoke(app, ["--data-dir", str(tmp_path), "demo"])
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+    generated, kept = ran
+    assert built[0].auth.jwt_secret is None  # the global settings stay as configured
+    assert generated.auth.jwt_secret is not None
+    assert len(generated.auth.jwt_secret.get_secret_value()) >= 32
+    assert generated.api.port == 8124
+    assert kept.auth.jwt_secret is not None
+    assert kept.auth.jwt_secret.get_secret_value() == configured
+
+
+def test_simulate_publishes_to_the_broker_of_the_settings(mosquitto: Broker) -> None:
+    estate = f"cli{uuid.uuid4().hex[:8]}"
+    recorder = Recorder(mosquitto.host, mosquitto.port, f"estates/{estate}/#")
+    try:
+        result = runner.invoke(app, ["--mqtt-url", mosquitto.url, "simulate", "--buildings", "1",
+                                     "--estate-id", estate, "--speed", "600", "--no-faults",
+                                     "--max-messages", "20"])
+        assert result.exit_code == 0, result.output
+        assert recorder.wait_for(lambda got: len(data_messages(got)) >= 20)
+    finally:
+        recorder.close()
 
 
 def test_registry_import_twice_updates_in_place(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "registry": frozenset({"core", "device_profiles"}),
     "gateway": frozenset({"core", "device_profiles", "connectors", "registry"}),
     "services": frozenset({"core", "device_profiles", "connectors", "registry", "gateway"}),
-    "simulators": frozenset({"core", "device_profiles", "registry"}),
+    "simulators": frozenset({"core", "device_profiles", "connectors", "registry"}),
     "estateops": frozenset({"core", "device_profiles", "connectors", "registry", "gateway",
                             "services", "simulators"}),
 }

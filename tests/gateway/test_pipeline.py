@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.mqtt import BrokerOptions
 from connectors.store import TelemetryStore
 from connectors.store.base import Aggregate, HistoryQuery
 from connectors.store.influx_v1 import InfluxV1Store
@@ -143,8 +144,8 @@ async def test_simulated_estate_lands_exactly_once(
 
     async with running_gateway(settings, store=store, sessions=sessions):
         stats = await simulate(SimulationConfig(
-            host=mosquitto.host, port=mosquitto.port, estate=estate, speed=600,
-            max_messages=MESSAGES, client_id_prefix=estate_id))
+            broker=BrokerOptions(host=mosquitto.host, port=mosquitto.port, client_id=estate_id),
+            estate=estate, speed=600, max_messages=MESSAGES))
         await eventually(lambda: asyncio.sleep(0, len(published)), lambda n: n >= MESSAGES)
         expected = expected_counts(published, profiles)
         measurements = {m for m, _ in expected}

@@ -1,5 +1,5 @@
-"""Helpers for simulator tests: a contract checker built from the device profiles, and an
-MQTT recorder that subscribes before the simulator publishes."""
+"""Helpers for simulator tests: the test broker as options, a contract checker built from the
+device profiles, and an MQTT recorder that subscribes before the simulator publishes."""
 
 from __future__ import annotations
 
@@ -15,10 +15,18 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from connectors.mqtt import BrokerOptions, MqttSettings
 from device_profiles import DeviceProfile, FieldSpec, FieldType, ProfileSet
+from tests.fixtures.mosquitto import Broker
 
 MAX_PAYLOAD = 64 * 1024
 FUTURE_LIMIT_S = 24 * 3600
+
+
+def sim_broker(broker: Broker) -> BrokerOptions:
+    """The test broker as the simulator connects to it: built from the settings, as the CLI
+    and the demo build it."""
+    return MqttSettings(url=broker.url).broker_options(client_id="sim")
 
 
 def _no_constants(name: str) -> float:

@@ -12,7 +12,7 @@ import uuid
 
 from simulators import Fault, FaultKind, FaultPlan, SimulationConfig, build_estate
 from tests.fixtures.mosquitto import Broker
-from tests.simulators.support import Recorder, retained
+from tests.simulators.support import Recorder, retained, sim_broker
 from tests.simulators.test_runner import running
 
 GATE = "gate-north-in"
@@ -27,7 +27,7 @@ def test_lost_connection_yields_retained_offline_then_online_again(mosquitto: Br
     topic = f"estates/{eid}/barrier_gate/{GATE}/status"
     recorder = Recorder(mosquitto.host, mosquitto.port, topic)
     plan = FaultPlan((Fault(FaultKind.CONNECTION_LOST, GATE, start_s=30, duration_s=240),))
-    config = SimulationConfig(port=mosquitto.port, estate=build_estate(1, estate_id=eid),
+    config = SimulationConfig(broker=sim_broker(mosquitto), estate=build_estate(1, estate_id=eid),
                               faults=plan, speed=60)
 
     with running(config) as (_, results):
@@ -51,8 +51,10 @@ def test_killed_simulator_leaves_every_device_offline(mosquitto: Broker) -> None
     recorder = Recorder(mosquitto.host, mosquitto.port, f"estates/{eid}/+/+/status")
     script = textwrap.dedent(f"""
         import threading
+        from connectors.mqtt import BrokerOptions
         from simulators import SimulationConfig, build_estate, run_simulation
-        config = SimulationConfig(port={mosquitto.port}, estate=build_estate(1, estate_id={eid!r}))
+        config = SimulationConfig(broker=BrokerOptions(port={mosquitto.port}),
+                                  estate=build_estate(1, estate_id={eid!r}))
         run_simulation(config, threading.Event())
     """)
     process = subprocess.Popen([sys.executable, "-c", script], cwd=os.getcwd())
@@ -78,7 +80,7 @@ def test_hundreds_of_devices_share_one_thread(mosquitto: Broker) -> None:
     estate = build_estate(60, estate_id=eid)
     recorder = Recorder(mosquitto.host, mosquitto.port, f"estates/{eid}/+/+/status")
     before = threading.active_count()
-    config = SimulationConfig(port=mosquitto.port, estate=estate, devices=300, speed=60)
+    config = SimulationConfig(broker=sim_broker(mosquitto), estate=estate, devices=300, speed=60)
 
     with running(config) as (_, results):
         online = recorder.wait_for(

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from connectors.mqtt import BrokerOptions
 from device_profiles import load_profiles
 from simulators import (
     Fault,
@@ -27,7 +28,13 @@ from simulators import (
 from simulators.loop import TokenBucket
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port
-from tests.simulators.support import Recorder, contract_errors, data_messages, retained
+from tests.simulators.support import (
+    Recorder,
+    contract_errors,
+    data_messages,
+    retained,
+    sim_broker,
+)
 
 
 def estate_id() -> str:
@@ -51,7 +58,7 @@ def running(config: SimulationConfig) -> Iterator[tuple[threading.Event, list[Si
 def test_max_messages_publishes_exactly_n_contract_valid_messages(mosquitto: Broker) -> None:
     eid = estate_id()
     recorder = Recorder(mosquitto.host, mosquitto.port, f"estates/{eid}/#")
-    config = SimulationConfig(port=mosquitto.port, estate=build_estate(3, estate_id=eid),
+    config = SimulationConfig(broker=sim_broker(mosquitto), estate=build_estate(3, estate_id=eid),
                               speed=600, max_messages=300, seed=1)
 
     stats = run_simulation(config, threading.Event())
@@ -75,7 +82,7 @@ def test_leak_in_building_41_unit_2_is_published(mosquitto: Broker) -> None:
     topic = f"estates/{eid}/leak_sensor/b41-u2-leak/telemetry"
     recorder = Recorder(mosquitto.host, mosquitto.port, topic)
     plan = FaultPlan((Fault(FaultKind.LEAK, "b41-u2-leak", start_s=0, duration_s=3600),))
-    config = SimulationConfig(port=mosquitto.port, estate=build_estate(estate_id=eid),
+    config = SimulationConfig(broker=sim_broker(mosquitto), estate=build_estate(estate_id=eid),
                               faults=plan, devices=20, speed=10)
 
     with running(config) as (_, results):
@@ -93,8 +100,8 @@ def test_default_plan_puts_every_malformed_kind_on_the_wire(mosquitto: Broker) -
     eid = estate_id()
     estate = build_estate(3, estate_id=eid)
     recorder = Recorder(mosquitto.host, mosquitto.port, f"estates/{eid}/#")
-    config = SimulationConfig(port=mosquitto.port, estate=estate, faults=default_plan(estate),
-                              speed=300, duration_s=2.0)
+    config = SimulationConfig(broker=sim_broker(mosquitto), estate=estate,
+                              faults=default_plan(estate), speed=300, duration_s=2.0)
 
     stats = run_simulation(config, threading.Event())
     recorder.wait_for(lambda got: len(got) >= stats.total + stats.status_messages)
@@ -127,7 +134,7 @@ def test_bridge_mode_publishes_for_many_devices_over_few_connections(mosquitto: 
     estate = build_estate(2, estate_id=eid)
     devices = len(estate.estates[0].devices)
     recorder = Recorder(mosquitto.host, mosquitto.port, f"estates/{eid}/#")
-    config = SimulationConfig(port=mosquitto.port, estate=estate, mode="bridge",
+    config = SimulationConfig(broker=sim_broker(mosquitto), estate=estate, mode="bridge",
                               bridge_connections=2, speed=600, max_messages=100)
 
     stats = run_simulation(config, threading.Event())
@@ -147,7 +154,7 @@ async def test_simulate_runs_in_a_thread_until_the_event_is_set(mosquitto: Broke
     eid = estate_id()
     recorder = Recorder(mosquitto.host, mosquitto.port, f"estates/{eid}/+/+/telemetry")
     stop = asyncio.Event()
-    config = SimulationConfig(port=mosquitto.port, estate=build_estate(1, estate_id=eid),
+    config = SimulationConfig(broker=sim_broker(mosquitto), estate=build_estate(1, estate_id=eid),
                               speed=120)
 
     task = asyncio.create_task(simulate(config, stop))
@@ -161,7 +168,7 @@ async def test_simulate_runs_in_a_thread_until_the_event_is_set(mosquitto: Broke
 
 
 def test_rate_caps_messages_per_second(mosquitto: Broker) -> None:
-    config = SimulationConfig(port=mosquitto.port, speed=3600, rate=40, duration_s=1.0,
+    config = SimulationConfig(broker=sim_broker(mosquitto), speed=3600, rate=40, duration_s=1.0,
                               estate=build_estate(2, estate_id=estate_id()))
 
     stats = run_simulation(config, threading.Event())
@@ -184,6 +191,7 @@ def test_bad_config_is_refused() -> None:
 
 
 def test_unreachable_broker_is_a_clear_error() -> None:
-    config = SimulationConfig(port=free_port(), estate=build_estate(1, estate_id=estate_id()))
+    config = SimulationConfig(broker=BrokerOptions(port=free_port()),
+                              estate=build_estate(1, estate_id=estate_id()))
     with pytest.raises(SimulatorConnectionError, match="cannot reach the MQTT broker"):
         run_simulation(config, threading.Event())
