@@ -7,6 +7,8 @@ file and line, before it becomes a cycle.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +146,7 @@ def test_nothing_imports_the_composition_root() -> None:
 def test_the_core_imports_nothing_of_ours_and_little_else() -> None:
     found = [one for one in package_imports() if one.package == "core"]
     ours = [str(one) for one in found if one.target in ALLOWED and one.target != "core"]
-    stdlib = __import__("sys").stdlib_module_names
+    stdlib = sys.stdlib_module_names
     heavy = [str(one) for one in found
              if one.target not in ALLOWED and one.target not in stdlib
              and one.target not in CORE_THIRD_PARTY]
@@ -178,3 +180,14 @@ def _write(folder: Path, source: str) -> Path:
     path = folder / "probe.py"
     path.write_text(source)
     return path
+
+
+def test_loading_device_profiles_loads_no_database_and_no_service() -> None:
+    # Simulators and tools read profiles; that must not drag in the SQL store or the API.
+    code = ("import sys, device_profiles; device_profiles.load_profiles(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, check=True)
+    loaded = set(ast.literal_eval(result.stdout.strip()))
+    assert loaded & {"sqlalchemy", "services", "gateway", "registry", "estateops", "fastapi"} \
+        == set()
