@@ -66,6 +66,9 @@ class PointWriter:
 
     async def _next_batch(self) -> list[Point]:
         batch = [await self._queue.get()]
+        # Taken off the queue, so the batch is what drain() must write if shutdown comes
+        # while it is still filling.
+        self._unwritten = batch
         deadline = time.monotonic() + self._flush_interval_s
         while len(batch) < self._batch_size:
             batch.extend(self._take_ready(self._batch_size - len(batch)))
