@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -104,22 +104,34 @@ async def test_status_and_last_will_set_online_and_offline(
             async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
                 await client.publish(status_topic, b"online", qos=1, retain=True)
             came_online = await eventually(online, lambda value: value is True)
+            # The device got its own "online" back: it is connected, its Will registered.
+            assert await _next_line(gate) == b"online\n"
             gate.kill()  # a power cut: no DISCONNECT, so the broker sends the Will
             went_offline = await eventually(online, lambda value: value is False)
         finally:
             gate.kill()
             gate.wait()
+            if gate.stdout is not None:
+                gate.stdout.close()
     assert came_online is True
     assert went_offline is False
 
 
 def _device_with_last_will(broker: Broker, status_topic: str) -> subprocess.Popen[bytes]:
-    """A connected client whose Last Will is a retained "offline", as the contract says."""
+    """A client whose Last Will is a retained "offline", as the contract says; it prints
+    each message of its own status topic (so a line shows it is connected)."""
     binary = require_binary("mosquitto_sub", "mosquitto-clients")
-    gate = subprocess.Popen([
-        binary, "-h", broker.host, "-p", str(broker.port), "-t", "nothing/here", "-q", "1",
+    return subprocess.Popen([
+        binary, "-h", broker.host, "-p", str(broker.port), "-t", status_topic, "-q", "1",
         "--will-topic", status_topic, "--will-payload", "offline", "--will-retain",
         "--will-qos", "1",
-    ])
-    time.sleep(0.5)  # let it connect before it "dies"
-    return gate
+    ], stdout=subprocess.PIPE)
+
+
+async def _next_line(process: subprocess.Popen[bytes], within: float = 15.0) -> bytes:
+    """The next line `process` prints, or b"" if none comes in time."""
+    assert process.stdout is not None
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), within)
+    except TimeoutError:
+        return b""

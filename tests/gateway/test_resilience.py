@@ -17,6 +17,7 @@ from tests.fixtures.mosquitto import Broker, mosquitto_config
 from tests.fixtures.processes import free_port, require_binary, running
 from tests.utils.estates import register_small_estate, topic
 from tests.utils.gateway import eventually, gateway_settings, running_gateway
+from tests.utils.waiting import metric_value, wait_until
 
 READINGS = 50
 
@@ -59,16 +60,27 @@ async def test_readings_sent_while_the_store_is_down_are_written_when_it_returns
     root.mkdir()
     with influxd_on(port, root) as server:
         store = InfluxV1Store(server.url, "resilience")
+    received, retries = _received(), _retries()
     async with (running_gateway(settings, store=store, sessions=sessions),
                 aiomqtt.Client(mosquitto.host, mosquitto.port) as device):
         for index in range(READINGS):  # the store is down for all of these
             await device.publish(topic(estate_id, "leak_sensor"), _reading(index), qos=1)
-        await asyncio.sleep(1.0)  # the writer fails and backs off meanwhile
+        # Every reading is in, and the writer has failed on the store and is backing off.
+        assert await wait_until(
+            lambda: _received() >= received + READINGS and _retries() > retries, within=30)
         with influxd_on(port, root) as server:
             rows = await eventually(
                 lambda: _count(server), lambda count: count >= READINGS, within=45)
     await store.aclose()
     assert rows == READINGS
+
+
+def _received() -> float:
+    return metric_value("estateops_messages_received_total", {"channel": "telemetry"})
+
+
+def _retries() -> float:
+    return metric_value("estateops_store_write_retries_total")
 
 
 async def _count(server: HttpServer) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from connectors.store.embedded import EmbeddedStore
 from core.telemetry import Point
 from gateway.writer import PointWriter
+from tests.utils.waiting import wait_until
 
 T0_NS = 1_795_305_600 * 1_000_000_000
 
@@ -38,8 +39,7 @@ async def test_a_batch_cut_short_by_shutdown_is_written(tmp_path: Path) -> None:
                          on_rejected=refuse)
     running = asyncio.create_task(writer.run())
     await writer.put([reading(1), reading(2)])
-    while writer.pending:  # the writer has taken both into its batch
-        await asyncio.sleep(0.01)
+    assert await wait_until(lambda: writer.pending == 0)  # both are in the filling batch
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
     await store.aclose()

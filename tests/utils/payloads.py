@@ -1,7 +1,8 @@
-"""Valid example payloads for every device type, for any test that needs a device message.
+"""Valid, realistic example payloads of the contract's device types, for tests that need one.
 
-Each built-in profile has a telemetry example and one example per event; a new profile
-without examples here fails tests/gateway/test_decode.py.
+Each contract type has a telemetry example and one example per event (checked by
+tests/gateway/test_decode.py). A profile without examples here is still tested: payloads
+generated from its own declarations are in tests/utils/profile_cases.py.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""Fakes and factories for rule tests: a clock to move by hand, devices, readings, a sink."""
+"""Factories for rule tests: a clock moved by hand, devices, readings, a sink."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.clock import NS_PER_S
+from core.clock import NS_PER_S, ManualClock, datetime_to_ns
 from core.telemetry import FieldValue
 from core.topic import Channel, Topic
 from core.vocabulary import Anomaly, AnomalyKind
@@ -15,22 +16,23 @@ from gateway.model import Reading
 from gateway.rules import RuleEngine, compile_profiles
 from registry.queries import DeviceRef
 
-T0_NS = 1_795_305_600 * NS_PER_S  # the contract's example instant
+T0 = datetime(2026, 11, 22, tzinfo=UTC)  # the contract's example instant (08:00 +08:00)
+T0_NS = datetime_to_ns(T0)
 
 
 def at(seconds: float) -> int:
+    """T0 + `seconds`, in nanoseconds (the time of readings and of the engine's deadlines)."""
     return T0_NS + round(seconds * NS_PER_S)
 
 
-class FakeClock:
-    def __init__(self, start_s: float = 0.0) -> None:
-        self.now = at(start_s)
+def manual_clock(seconds: float = 0.0) -> ManualClock:
+    """The project's hand-moved clock, at T0 + `seconds`."""
+    return ManualClock(T0 + timedelta(seconds=seconds))
 
-    def now_ns(self) -> int:
-        return self.now
 
-    def set(self, seconds: float) -> None:
-        self.now = at(seconds)
+def set_clock(clock: ManualClock, seconds: float) -> None:
+    """Move `clock` to T0 + `seconds` (forward or back)."""
+    clock.set(T0 + timedelta(seconds=seconds))
 
 
 class CollectingSink:

@@ -1,4 +1,12 @@
-"""Each default rule of the contract, from the built-in profiles: it fires once, then clears."""
+"""Every rule of every loaded profile, and the contract's ten default rules by name.
+
+The generated part: for each profile in device_profiles/profiles/ (a new one too) and each
+rule it declares, scenarios derived from the rule's own parameters (in_a_row, for_s, count
+and within_s, silence_intervals, offline_status, by_kind; see tests/utils/profile_cases.py),
+run as real messages through the decoder into an engine holding only that rule: a sequence
+that satisfies the rule raises exactly one anomaly (and then clears it), the near misses
+raise none. The named part keeps the contract's cases with their exact numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +15,89 @@ from typing import Any
 
 import pytest
 
+from core.topic import Channel, Topic
 from core.vocabulary import Anomaly, AnomalyKind, Priority
 from device_profiles import load_profiles
-from gateway.rules import RuleEngine
+from gateway.decode import StatusChange, decode_message
+from gateway.rules import RuleEngine, RuleSet, compile_profile
 from registry.queries import DeviceRef
 from tests.gateway.rules.support import at, builtin_engine, device, event, status, telemetry
+from tests.utils.payloads import encode
+from tests.utils.profile_cases import Scenario, Step, comparisons, rule_scenarios
+
+PROFILES = load_profiles()
+SCENARIOS = rule_scenarios(PROFILES)
+
+
+def _message_channel(step: Step) -> Channel:
+    return {"telemetry": Channel.TELEMETRY, "event": Channel.EVENT,
+            "status": Channel.STATUS}[step.what]
+
+
+def _run_step(engine: RuleEngine, ref: DeviceRef, step: Step) -> list[Anomaly]:
+    if step.what == "tick":
+        return engine.due(at(step.seconds))
+    profile = PROFILES.by_type[ref.device_type]
+    topic = Topic(ref.estate_id, ref.device_type, ref.device_id, _message_channel(step))
+    body = step.payload.encode() if isinstance(step.payload, str) else encode(step.payload or {})
+    message = decode_message(topic, body, profile, received_ns=at(step.seconds))
+    if isinstance(message, StatusChange):
+        return engine.status(ref, message)
+    return engine.reading(ref, message)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.id)
+def test_each_declared_rule_raises_exactly_when_its_scenario_says(scenario: Scenario) -> None:
+    assert scenario.problem is None, f"{scenario.device_type}.{scenario.rule}: {scenario.problem}"
+    profile = PROFILES.by_type[scenario.device_type]
+    declared = compile_profile(profile).by_name[scenario.rule]
+    engine = RuleEngine({scenario.device_type: RuleSet((declared,))})
+    ref = device(scenario.device_type, kind=scenario.kind)
+    rule = profile.rules[scenario.rule]
+    for index, step in enumerate(scenario.steps):
+        produced = _run_step(engine, ref, step)
+        expected = [] if step.expect is None else [step.expect]
+        assert [one.kind for one in produced] == expected, f"step {index}: {step}"
+        for anomaly in produced:
+            assert (anomaly.rule, anomaly.device_pk, anomaly.device_type) == (
+                scenario.rule, ref.pk, scenario.device_type)
+            assert (anomaly.priority, anomaly.team, anomaly.category) == (
+                rule.priority, rule.team, rule.category)
+            assert (anomaly.title_en, anomaly.title_zh) == (rule.title.en, rule.title.zh)
+            assert anomaly.notify_residents is rule.notify_residents
+            assert anomaly.at.timestamp() == pytest.approx(at(step.seconds) / 1e9, abs=1e-6)
+            if anomaly.kind is AnomalyKind.RAISED:
+                assert anomaly.readings, "a firing carries the messages that caused it"
+
+
+def test_the_generated_scenarios_cover_every_loaded_profile_and_rule() -> None:
+    declared = {(device_type, rule) for device_type, profile in load_profiles().by_type.items()
+                for rule in profile.rules}
+    raising = [one for one in SCENARIOS if one.raises]
+    assert {(one.device_type, one.rule) for one in raising} == declared
+    assert {(one.device_type, one.rule) for one in SCENARIOS
+            if one.steps and not one.raises} == declared
+    for scenario in SCENARIOS:
+        expected = [step.expect for step in scenario.steps if step.expect is not None]
+        assert expected in ([], [AnomalyKind.RAISED], [AnomalyKind.RAISED, AnomalyKind.CLEARED]
+                            ), scenario.id
+    assert {(one.device_type, one.rule) for one in raising
+            if any(step.expect is AnomalyKind.CLEARED for step in one.steps)} == declared
+    assert len({one.id for one in SCENARIOS}) == len(SCENARIOS)
+
+
+def test_rules_with_a_threshold_per_kind_are_run_for_every_kind() -> None:
+    for device_type, profile in PROFILES.by_type.items():
+        for name, rule in profile.rules.items():
+            conditions = [one for one in (rule.when, rule.clear) if one is not None]
+            if any(leaf.by_kind for one in conditions for leaf in comparisons(one)):
+                tried = {one.kind for one in SCENARIOS
+                         if (one.device_type, one.rule) == (device_type, name) and one.raises}
+                assert tried == set(profile.kinds), (device_type, name)
+
 
 # (what, seconds, payload): "t" telemetry values, "e" event name, "s" online?, "tick" nothing.
-Step = tuple[str, float, Any]
+CaseStep = tuple[str, float, Any]
 
 
 @dataclass(frozen=True)
@@ -22,8 +105,8 @@ class Case:
     device_type: str
     rule: str
     priority: Priority
-    raise_steps: list[Step]
-    clear_steps: list[Step]
+    raise_steps: list[CaseStep]
+    clear_steps: list[CaseStep]
     kind: str | None = None
 
 
@@ -64,7 +147,7 @@ CASES = [
 ]
 
 
-def run(engine: RuleEngine, ref: DeviceRef, steps: list[Step]) -> list[Anomaly]:
+def run(engine: RuleEngine, ref: DeviceRef, steps: list[CaseStep]) -> list[Anomaly]:
     produced: list[Anomaly] = []
     for what, seconds, payload in steps:
         if what == "t":
@@ -85,7 +168,7 @@ def _id(case: Case) -> str:
 
 
 def test_the_builtin_profiles_declare_the_contract_rules() -> None:
-    declared = {(device_type, rule) for device_type, profile in load_profiles().by_type.items()
+    declared = {(device_type, rule) for device_type, profile in PROFILES.by_type.items()
                 for rule in profile.rules}
     assert {(case.device_type, case.rule) for case in CASES} <= declared
 

@@ -42,15 +42,17 @@ async def test_a_failing_intake_is_retried_and_order_is_kept() -> None:
 
 async def test_shutdown_delivers_what_is_queued() -> None:
     delivered: list[Anomaly] = []
+    delivering = asyncio.Event()
 
     async def slow(anomaly: Anomaly) -> None:
-        await asyncio.sleep(0.05)
+        delivering.set()
+        await asyncio.sleep(0.05)  # a slow intake: the shutdown comes while it works
         delivered.append(anomaly)
 
     outbox = AnomalyOutbox(slow)
     runner = asyncio.create_task(outbox.run())
     await outbox.put(_anomalies())
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(delivering.wait(), timeout=5)  # the first is being delivered
     runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
     assert [one.kind for one in delivered] == [AnomalyKind.RAISED, AnomalyKind.CLEARED]

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import ManualClock
 from core.telemetry import FieldValue
 from core.vocabulary import AnomalyKind, Priority
 from device_profiles import load_profiles
@@ -15,10 +16,11 @@ from gateway.rules.tables import RuleOverride, StoredRuleState
 from registry.queries import DeviceRef, find_device
 from tests.gateway.rules.support import (
     CollectingSink,
-    FakeClock,
     at,
     kinds,
+    manual_clock,
     reading_times,
+    set_clock,
     status,
     telemetry,
 )
@@ -35,15 +37,15 @@ async def _device(sessions: async_sessionmaker[AsyncSession], estate_id: str,
     return found
 
 
-async def _stage(sessions: async_sessionmaker[AsyncSession], clock: FakeClock,
+async def _stage(sessions: async_sessionmaker[AsyncSession], clock: ManualClock,
                  sink: CollectingSink) -> RuleStage:
     stage = RuleStage.build(load_profiles(), sessions, sink=sink, clock=clock)
     await stage.start()
     return stage
 
 
-async def _tick(stage: RuleStage, clock: FakeClock, seconds: float) -> None:
-    clock.set(seconds)
+async def _tick(stage: RuleStage, clock: ManualClock, seconds: float) -> None:
+    set_clock(clock, seconds)
     await stage.tick()
     await stage.outbox.drain()
 
@@ -60,7 +62,7 @@ async def test_a_for_run_interrupted_by_a_restart_fires_on_time(
         sessions: async_sessionmaker[AsyncSession]) -> None:
     estate_id = await register_small_estate(sessions)
     gate = await _device(sessions, estate_id, "barrier_gate")
-    clock, sink = FakeClock(0), CollectingSink()
+    clock, sink = manual_clock(), CollectingSink()
     before = await _stage(sessions, clock, sink)
     await before.on_reading(gate, telemetry(gate, 0, **GATE_OPEN))
     await _tick(before, clock, 100)
@@ -94,7 +96,7 @@ async def test_silence_and_offline_survive_a_restart(
     estate_id = await register_small_estate(sessions)
     light = await _device(sessions, estate_id, "voice_light")
     leak = await _device(sessions, estate_id, "leak_sensor")
-    clock, sink = FakeClock(0), CollectingSink()
+    clock, sink = manual_clock(), CollectingSink()
     before = await _stage(sessions, clock, sink)
     await before.on_reading(light, telemetry(light, 0, state="off"))
     await before.on_status(leak, status(leak, 0, online=False))
@@ -125,7 +127,7 @@ async def test_estate_overrides_change_rules_and_are_refreshed(
             RuleOverride(estate_id=estate_id, device_type="ev_charger", rule="overheating",
                          params={"value": 50}),
         ])
-    clock, sink = FakeClock(0), CollectingSink()
+    clock, sink = manual_clock(), CollectingSink()
     stage = await _stage(sessions, clock, sink)
     for device in (leak, other_leak):
         await stage.on_reading(device, telemetry(device, 0, leak=True, battery=25))
