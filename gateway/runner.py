@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.mqtt import consume
 from connectors.store import TelemetryStore
 from connectors.store.line_protocol import render_point
+from core.clock import Clock
 from core.telemetry import Point
 from core.vocabulary import AnomalySink
 from device_profiles import ProfileSet
@@ -21,7 +22,7 @@ from gateway.deadletters import DeadLetterSink
 from gateway.dedupe import SeqDeduplicator
 from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
-from gateway.rules import Clock, RuleStage
+from gateway.rules import RuleStage
 from gateway.settings import GatewayConfig
 from gateway.state import StateTracker
 from gateway.validation import RejectReason

@@ -1,6 +1,5 @@
 """Anomaly rules declared in device profiles, evaluated on the gateway's message stream."""
 
-from core.clock import Clock, SystemClock
 from gateway.rules.compile import compile_profile, compile_profiles
 from gateway.rules.engine import RuleEngine
 from gateway.rules.outbox import AnomalyOutbox
@@ -11,7 +10,6 @@ from gateway.rules.state import RuleState
 
 __all__ = [
     "AnomalyOutbox",
-    "Clock",
     "ConditionRule",
     "EventRule",
     "Override",
@@ -22,7 +20,6 @@ __all__ = [
     "RuleStage",
     "RuleState",
     "SilenceRule",
-    "SystemClock",
     "apply_override",
     "compile_profile",
     "compile_profiles",

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.clock import NS_PER_S
 from core.vocabulary import Category, Priority, Team
 
 Scalar = bool | int | float | str | None
-NS_PER_S = 1_000_000_000
 
 
 class Op(StrEnum):

@@ -13,10 +13,10 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.store import TelemetryStore
+from core.clock import Clock
 from core.vocabulary import AnomalySink
 from device_profiles import load_profiles
 from estateops.settings import Settings
-from gateway.rules import Clock
 from gateway.runner import Gateway, build_gateway
 
 T = TypeVar("T")
