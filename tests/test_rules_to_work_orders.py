@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.store.embedded import EmbeddedStore
+from core.clock import ManualClock
 from core.vocabulary import Priority
 from device_profiles import load_profiles
 from gateway.rules import RuleStage
@@ -42,31 +43,22 @@ COMPLEX_S = 4 * 3600  # a complex job within 4 hours
 MARGIN_S = 5.0  # around a time-based rule's due time: not yet before, fired after
 
 
-class HandClock:
-    """Both clocks at once: the rules' (now_ns) and the work orders' (now, sleep)."""
+class HandClock(ManualClock):
+    """The one ManualClock, on whole milliseconds (the wire's ts resolution), started level
+    with the wall clock because silence is measured from the wall-clock receipt time."""
 
     def __init__(self) -> None:
-        self._now = datetime.now(UTC)
+        super().__init__(datetime.now(UTC))
 
     def restart_from_wall_clock(self) -> None:
-        """Silence is measured from the wall-clock receipt time: start level with it."""
         now = datetime.now(UTC)
-        self._now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-    def now(self) -> datetime:
-        return self._now
+        self.set(now.replace(microsecond=now.microsecond // 1000 * 1000))
 
     def now_ns(self) -> int:
-        return round(self._now.timestamp() * 1000) * 1_000_000
+        return round(self.now().timestamp() * 1000) * 1_000_000
 
     def ts_ms(self) -> int:
         return self.now_ns() // 1_000_000
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-    async def sleep(self, seconds: float) -> None:
-        self.advance(seconds)
 
 
 @dataclass(frozen=True)
