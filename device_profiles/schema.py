@@ -25,12 +25,12 @@ from pydantic import (
     model_validator,
 )
 
-from core.slug import SLUG_PATTERN
+from core.slug import KIND_LENGTH, SLUG_PATTERN, slug_pattern
 from core.vocabulary import Category, Priority, Team
 
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 # A registry kind (e.g. car, ebike): a slug short enough for the registry's kind column.
-KIND_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+KIND_PATTERN = slug_pattern(KIND_LENGTH)
 RESERVED_FIELDS = frozenset({"ts", "seq", "event"})
 
 

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.slug import SLUG_PATTERN
 from device_profiles.schema import Kind
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 

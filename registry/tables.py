@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
 from core.db import Base
-from core.slug import SLUG_LENGTH
+from core.slug import KIND_LENGTH, SLUG_LENGTH
 
 
 class TimestampMixin:
@@ -77,7 +77,7 @@ class Device(TimestampMixin, Base):
     )
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     location: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str | None] = mapped_column(String(KIND_LENGTH))
     reporting_interval_s: Mapped[float | None] = mapped_column(Float)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
