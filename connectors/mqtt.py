@@ -141,7 +141,9 @@ def counted_queue(client_id: str) -> type[asyncio.Queue[aiomqtt.Message]]:
     class CountedQueue(asyncio.Queue[aiomqtt.Message]):
         def __init__(self, maxsize: int = 0) -> None:
             super().__init__(maxsize)
-            queued.set(0)  # a new connection's queue; the last one's is gone with it
+            # Read when scraped, not set per message: the depth costs the hot path nothing.
+            # A new connection's queue replaces the last one's.
+            queued.set_function(self.qsize)
 
         def put_nowait(self, item: aiomqtt.Message) -> None:
             try:
@@ -149,14 +151,6 @@ def counted_queue(client_id: str) -> type[asyncio.Queue[aiomqtt.Message]]:
             except asyncio.QueueFull:
                 dropped.inc()  # aiomqtt logs a warning and discards the message
                 raise
-            finally:
-                queued.set(self.qsize())
-
-        def get_nowait(self) -> aiomqtt.Message:
-            try:
-                return super().get_nowait()
-            finally:
-                queued.set(self.qsize())
 
     return CountedQueue
 
