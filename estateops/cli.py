@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +29,6 @@ app.add_typer(staff_app, name="staff")
 log = logging.getLogger("estateops")
 
 Opt = typer.Option
-GLOBAL_FLAGS = "estateops.flags"  # in click's ctx.meta: the global flags, as nested settings
 
 
 def _overrides(**flags: Any) -> dict[str, Any]:
@@ -45,21 +45,10 @@ def _overrides(**flags: Any) -> dict[str, Any]:
     return nested
 
 
-def _merged(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
-    """Nested settings `base` with `more` on top (a group's other fields are kept)."""
-    merged = dict(base)
-    for key, value in more.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _validated(flags: dict[str, Any]) -> Settings:
-    """Settings from defaults, ESTATEOPS_* variables and these flags, validated together."""
+def _validated(build: Callable[[], Settings]) -> Settings:
+    """Settings as `build` makes them; invalid ones are a usage error naming the fault."""
     try:
-        return Settings(**flags)
+        return build()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
@@ -87,10 +76,9 @@ def main(
         influx__token=influx_token, influx__database=influx_database, influx__org=influx_org,
         influx__bucket=influx_bucket, profile_dirs=profile_dir or None, log_level=log_level,
     )
-    settings = _validated(flags)
+    settings = _validated(lambda: Settings(**flags))
     configure_logging(settings.log_level)
     ctx.obj = settings
-    ctx.meta[GLOBAL_FLAGS] = flags
 
 
 def _settings(ctx: typer.Context, **command_flags: Any) -> Settings:
@@ -101,7 +89,7 @@ def _settings(ctx: typer.Context, **command_flags: Any) -> Settings:
     more = _overrides(**command_flags)
     if not more:
         return settings
-    return _validated(_merged(ctx.meta.get(GLOBAL_FLAGS, {}), more))
+    return _validated(lambda: settings.with_changes(more))
 
 
 async def _stop_on_sigterm(coroutine: Any) -> None:

@@ -57,13 +57,7 @@ async def _broker_for(settings: Settings, options: DemoOptions) -> AsyncIterator
         return
     port = _port_or_free(options.mqtt_port)
     async with embedded_broker(port=port) as url:
-        yield _with_broker_url(settings, url)
-
-
-def _with_broker_url(settings: Settings, url: str) -> Settings:
-    """A new Settings, validated, that differs from `settings` only in the broker's URL."""
-    mqtt = settings.mqtt.model_dump(exclude_unset=True) | {"url": url}
-    return Settings.model_validate(settings.model_dump(exclude_unset=True) | {"mqtt": mqtt})
+        yield settings.with_changes({"mqtt": {"url": url}})
 
 
 def _banner(settings: Settings, devices: int) -> str:

@@ -6,8 +6,10 @@ Nested groups use a double underscore: ESTATEOPS_MQTT__URL, ESTATEOPS_INFLUX__TO
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +54,21 @@ class Settings(BaseSettings):
     @property
     def embedded_telemetry_path(self) -> Path:
         return self.data_dir / "telemetry.sqlite3"
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Settings:
+        """New Settings, validated, that differ from these only by `changes` (groups as
+        nested mappings: a group's other fields are kept). A built Settings never changes."""
+        return Settings.model_validate(_merged(self.model_dump(exclude_unset=True), changes))
+
+
+def _merged(base: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in more.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 @lru_cache(maxsize=1)
