@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiomqtt
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from connectors.mqtt import BrokerOptions, MqttSettings, consume
 from tests.fixtures.mosquitto import Broker
-from tests.utils.gateway import eventually
+from tests.utils.waiting import wait_until
 
 BOUND = 25
 PUBLISHED = 200
@@ -30,11 +30,6 @@ def _queued(client_id: str) -> float | None:
 def _dropped(client_id: str) -> float | None:
     return REGISTRY.get_sample_value("estateops_mqtt_incoming_dropped_total",
                                      {"client_id": client_id})
-
-
-async def _until(done: Callable[[], bool], within: float = 15.0) -> bool:
-    return await eventually(lambda: asyncio.sleep(0, done()), bool, within=within,
-                            interval=0.02)
 
 
 class BlockedHandler:
@@ -69,9 +64,9 @@ def _settings(mosquitto: Broker, max_queued: int) -> tuple[MqttSettings, str]:
     return settings, f"tests/{name}/n"
 
 
-async def _publish(mosquitto: Broker, topic: str, count: int) -> None:
+async def _publish(mosquitto: Broker, topic: str, count: int, *, first: int = 0) -> None:
     async with aiomqtt.Client(mosquitto.host, mosquitto.port) as device:
-        for n in range(count):
+        for n in range(first, first + count):
             await device.publish(topic, json.dumps({"n": n}), qos=1)
 
 
@@ -84,7 +79,7 @@ async def test_a_blocked_handler_fills_the_queue_to_its_bound_and_the_rest_is_co
         await _publish(mosquitto, topic, PUBLISHED)
         # Every message arrives: one held by the handler, the bound's worth queued, the
         # rest discarded and counted.
-        arrived = await _until(
+        arrived = await wait_until(
             lambda: len(handler.handled) + (_queued(cid) or 0) + (_dropped(cid) or 0)
             >= PUBLISHED)
         assert arrived, (handler.handled, _queued(cid), _dropped(cid))
@@ -93,10 +88,12 @@ async def test_a_blocked_handler_fills_the_queue_to_its_bound_and_the_rest_is_co
         assert _dropped(cid) == PUBLISHED - 1 - BOUND
 
         handler.release.set()
-        drained = await _until(lambda: len(handler.handled) >= 1 + BOUND and _queued(cid) == 0)
-        await asyncio.sleep(0.3)  # nothing more may come: the dropped ones are gone
+        # A marker after the release: once it is handled, whatever was coming has come (one
+        # topic, QoS 1: in order), so the dropped ones are gone, not late.
+        await _publish(mosquitto, topic, 1, first=PUBLISHED)
+        drained = await wait_until(lambda: PUBLISHED in handler.handled)
     assert drained, (handler.handled, _queued(cid))
-    assert len(handler.handled) == 1 + BOUND
+    assert len(handler.handled) == 1 + BOUND + 1
     assert handler.handled == sorted(handler.handled)  # in order, with a gap where it overflowed
     assert _queued(cid) == 0
     assert _dropped(cid) == PUBLISHED - 1 - BOUND
@@ -108,11 +105,11 @@ async def test_zero_leaves_the_queue_unbounded_and_drops_nothing(mosquitto: Brok
     async with consuming(settings, handler):
         cid = settings.client_id
         await _publish(mosquitto, topic, PUBLISHED)
-        arrived = await _until(lambda: len(handler.handled) + (_queued(cid) or 0) >= PUBLISHED)
+        arrived = await wait_until(lambda: len(handler.handled) + (_queued(cid) or 0) >= PUBLISHED)
         assert arrived, (handler.handled, _queued(cid))
         assert _queued(cid) == PUBLISHED - 1
         handler.release.set()
-        drained = await _until(lambda: len(handler.handled) >= PUBLISHED)
+        drained = await wait_until(lambda: len(handler.handled) >= PUBLISHED)
     assert drained
     assert handler.handled == list(range(PUBLISHED))
     assert (_dropped(cid) or 0) == 0
