@@ -41,6 +41,7 @@ class Alert:
     at: datetime
     deadline: str | None = None
     due_at: datetime | None = None
+    notify_residents: bool = False
 
     @classmethod
     def of(cls, work_order: WorkOrder, kind: AlertKind, *, at: datetime,
@@ -53,7 +54,7 @@ class Alert:
             building_id=work_order.building_id, unit_id=work_order.unit_id,
             device_pk=work_order.device_pk, rule=work_order.rule,
             assignee_id=work_order.assignee_id, level=work_order.escalation_level, at=at,
-            deadline=deadline, due_at=due_at,
+            deadline=deadline, due_at=due_at, notify_residents=work_order.notify_residents,
         )
 
     @property

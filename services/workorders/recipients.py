@@ -22,7 +22,7 @@ from registry.tables import Building, Estate, Unit
 from services.auth.principal import Role
 from services.auth.tables import Staff, StaffEstate
 from services.workorders.alert import Alert, AlertKind
-from services.workorders.tables import AlertRoute, UnitContact, WorkOrder
+from services.workorders.tables import AlertRoute, UnitContact
 
 DISPATCHERS_FROM_LEVEL = 1
 ADMINS_FROM_LEVEL = 2
@@ -70,18 +70,15 @@ async def _route_urls(session: AsyncSession, alert: Alert) -> list[str]:
     return list(await session.scalars(statement))
 
 
-async def tells_residents(session: AsyncSession, alert: Alert) -> bool:
-    """A work order in a unit whose rule notifies residents (the work order remembers what its
-    rule's profile said when it was raised)."""
-    if alert.unit_id is None or alert.device_pk is None or alert.rule is None:
-        return False
-    notify = await session.scalar(
-        select(WorkOrder.notify_residents).where(WorkOrder.id == alert.work_order_id))
-    return bool(notify)
+def tells_residents(alert: Alert) -> bool:
+    """A new work order in a unit whose rule notifies residents (the work order remembers
+    what its rule's profile said when it was raised)."""
+    return (alert.kind is AlertKind.CREATED and alert.notify_residents
+            and alert.unit_id is not None)
 
 
 async def _resident_urls(session: AsyncSession, alert: Alert) -> list[str]:
-    if alert.kind is not AlertKind.CREATED or not await tells_residents(session, alert):
+    if not tells_residents(alert):
         return []
     statement = select(UnitContact.apprise_url).where(
         UnitContact.unit_id == alert.unit_id, UnitContact.apprise_url.is_not(None))
