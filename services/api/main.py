@@ -136,6 +136,8 @@ def create_app(
         title="EstateOps API",
         summary="Devices, telemetry, dead letters and work orders of residential estates",
         version="1",
+        docs_url=None,  # served from services.web with local assets, not a CDN
+        redoc_url=None,
         lifespan=_lifespan(settings, store, sessions, clock or SystemClock(), alert_hub,
                            notifier),
     )

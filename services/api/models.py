@@ -36,6 +36,14 @@ class PlacePublic(PublicModel):
     name: str
 
 
+class ChartField(PublicModel):
+    """A telemetry field of the device's profile that the history API can chart."""
+
+    field: str
+    type: str = Field(description="bool, int or float")
+    unit: str | None
+
+
 class DevicePublic(PublicModel):
     device_id: str
     estate_id: str
@@ -55,11 +63,38 @@ class DevicePublic(PublicModel):
     last_telemetry_at: UtcDatetime | None
     last_event: dict[str, Any] | None
     last_event_at: UtcDatetime | None
+    estate_name: str | None = None
+    type_name_zh: str | None = Field(default=None, description="the profile's name, 中文")
+    type_name_en: str | None = None
+    chart_fields: list[ChartField] = Field(default_factory=list)
+    rule_fields: dict[str, list[str]] = Field(
+        default_factory=dict, description="per rule of the profile, the fields it compares")
+    anomaly: bool = Field(default=False,
+                          description="a sensor work order of this device is still active")
 
 
 class DeviceList(PublicModel):
     data: list[DevicePublic]
     count: int = Field(description="devices matching the filters, ignoring limit and offset")
+
+
+class DeviceCounts(PublicModel):
+    """How the devices of one building (or of no building) of an estate are doing."""
+
+    estate_id: str
+    estate_name: str
+    building_code: str | None
+    building_name: str | None
+    total: int
+    online: int
+    offline: int
+    never: int = Field(description="never reported a status")
+    anomaly: int = Field(description="with an active sensor work order")
+
+
+class DeviceCountsList(PublicModel):
+    data: list[DeviceCounts] = Field(description="per estate and building, in name order")
+    count: int
 
 
 class HistoryBucketPublic(PublicModel):

@@ -21,6 +21,7 @@ class PasswordGrant(BaseModel):
 class StaffPublic(BaseModel):
     id: int
     username: str
+    display_name: str = ""
     role: Role
     team: Team | None
     estates: list[str] = Field(description="estates in scope; an admin sees every estate")
@@ -35,5 +36,6 @@ class TokenPublic(BaseModel):
 
 
 def staff_public(principal: Principal) -> StaffPublic:
-    return StaffPublic(id=principal.staff_id, username=principal.username, role=principal.role,
+    return StaffPublic(id=principal.staff_id, username=principal.username,
+                       display_name=principal.display_name, role=principal.role,
                        team=principal.team, estates=sorted(principal.estates))

@@ -15,6 +15,7 @@ from sqlalchemy import Integer, case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.vocabulary import Team
+from registry.tables import Device
 from services.workorders.deadlines import overdue_clause
 from services.workorders.model import LedgerColour, Status
 from services.workorders.schemas import LedgerEntry, OnTimeStats, WorkOrderFilters
@@ -35,8 +36,15 @@ def _conditions(filters: WorkOrderFilters, estates: Collection[str] | None,
     conditions = _in_estates(estates)
     equal = {WorkOrder.estate_id: filters.estate, WorkOrder.status: filters.status,
              WorkOrder.priority: filters.priority, WorkOrder.team: filters.team,
-             WorkOrder.ledger_colour: filters.colour, WorkOrder.source: filters.source}
+             WorkOrder.ledger_colour: filters.colour, WorkOrder.source: filters.source,
+             WorkOrder.assignee_id: filters.assignee}
     conditions += [column == value for column, value in equal.items() if value is not None]
+    if filters.device is not None:
+        conditions.append(WorkOrder.device_pk.in_(
+            select(Device.id).where(Device.device_id == filters.device)))
+    if filters.active is not None:
+        active = WorkOrder.status.in_(list(ACTIVE))
+        conditions.append(active if filters.active else ~active)
     if filters.overdue is not None:
         overdue = overdue_clause(now)
         conditions.append(overdue if filters.overdue else ~overdue)

@@ -81,6 +81,10 @@ class WorkOrderFilters(BaseModel):
     overdue: bool | None = Field(default=None, description="True: only overdue; False: none")
     colour: LedgerColour | None = None
     source: Source | None = None
+    assignee: int | None = Field(default=None, description="staff id of the assignee")
+    device: str | None = Field(default=None, description="device id (within `estate`)")
+    active: bool | None = Field(default=None,
+                                description="True: open, acknowledged or in progress only")
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
 
@@ -95,6 +99,26 @@ class WorkOrderEventPublic(BaseModel):
     note: str | None
     data: dict[str, Any] | None
     at: datetime
+
+
+class DeviceRef(BaseModel):
+    device_id: str
+    display_name: str | None
+    device_type: str
+
+
+class StaffName(BaseModel):
+    """A staff member as the assign list shows them: no account details."""
+
+    id: int
+    name: str
+    team: Team | None
+    role: Role
+
+
+class StaffNameList(BaseModel):
+    data: list[StaffName]
+    count: int
 
 
 class WorkOrderPublic(BaseModel):
@@ -128,10 +152,20 @@ class WorkOrderPublic(BaseModel):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    # Names from the registry and the staff list, for people (labels.py; None if unknown).
+    estate_name: str | None = None
+    building_name: str | None = None
+    unit_name: str | None = None
+    device: DeviceRef | None = None
+    assignee_name: str | None = None
 
 
 class WorkOrderDetail(WorkOrderPublic):
     events: list[WorkOrderEventPublic]
+    allowed_actions: list[str] = Field(
+        default_factory=list,
+        description="what the caller may do now: acknowledge, assign, start, comment, "
+                    "resolve, close, reopen, cancel (role, estate, assignment and status)")
 
 
 class WorkOrdersPublic(BaseModel):
@@ -180,6 +214,7 @@ class TransitionRequest(BaseModel):
 
 class AssignRequest(BaseModel):
     assignee_id: int | None = Field(description="staff id; null takes the work order back")
+    team: Team | None = Field(default=None, description="hand the work order to this team")
 
 
 class CommentCreate(BaseModel):

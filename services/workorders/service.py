@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.vocabulary import Action
+from core.vocabulary import Action, Team
 from registry.tables import Estate
 from services.auth.principal import Role
 from services.auth.tables import Staff, StaffEstate
@@ -162,21 +162,32 @@ async def _compare_and_set(session: AsyncSession, work_order: WorkOrder, action:
 
 
 async def assign(session: AsyncSession, work_order_id: int, assignee_id: int | None, *,
-                 actor: Actor, now: datetime) -> WorkOrder:
-    """Give an active work order to a staff member of its estate (None takes it back)."""
+                 actor: Actor, now: datetime, team: Team | None = None) -> WorkOrder:
+    """Give an active work order to a staff member of its estate (None takes it back), and
+    to `team` if given (a person, a team, or both)."""
     work_order = await _load(session, work_order_id)
     if work_order.status not in ACTIVE:
         raise IllegalTransition(work_order.status, "assign")
     assignee = None
     if assignee_id is not None:
         assignee = await _assignable_staff(session, assignee_id, work_order.estate_id)
-    previous = work_order.assignee_id
-    await _compare_and_set(session, work_order, "assign",
-                           {"assignee_id": assignee_id, "updated_at": now}, expected=ACTIVE)
-    note = f"assigned to {assignee.display_name}" if assignee is not None else "unassigned"
-    await record(session, work_order.id, EventKind.ASSIGNED, actor=actor, at=now, note=note,
-                 data={"assignee_id": assignee_id, "previous_assignee_id": previous})
+    previous, previous_team = work_order.assignee_id, work_order.team
+    values: dict[str, Any] = {"assignee_id": assignee_id, "updated_at": now}
+    if team is not None:
+        values["team"] = team
+    await _compare_and_set(session, work_order, "assign", values, expected=ACTIVE)
+    await record(session, work_order.id, EventKind.ASSIGNED, actor=actor, at=now,
+                 note=_assign_note(assignee, team),
+                 data={"assignee_id": assignee_id, "previous_assignee_id": previous,
+                       "team": work_order.team.value, "previous_team": previous_team.value})
     return work_order
+
+
+def _assign_note(assignee: Staff | None, team: Team | None) -> str:
+    parts = [f"assigned to {assignee.display_name}" if assignee is not None else "unassigned"]
+    if team is not None:
+        parts.append(f"team {team.value}")
+    return ", ".join(parts)
 
 
 async def _assignable_staff(session: AsyncSession, staff_id: int, estate_id: str) -> Staff:

@@ -13,9 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.vocabulary import Action, Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
 from services.api.models import ErrorPublic
-from services.auth.policy import Access, Operation, WorkTarget, authorise, narrow_scope
+from services.auth.policy import (
+    Access,
+    Operation,
+    WorkTarget,
+    authorise,
+    narrow_scope,
+    permits,
+)
 from services.auth.principal import Principal
-from services.workorders import queries, service
+from services.workorders import labels, queries, service
 from services.workorders.alert import Alert, AlertKind
 from services.workorders.schemas import (
     Actor,
@@ -23,6 +30,7 @@ from services.workorders.schemas import (
     CommentCreate,
     LedgerPublic,
     OnTimeStatsList,
+    StaffNameList,
     TransitionRequest,
     WorkOrderCreate,
     WorkOrderDetail,
@@ -65,8 +73,29 @@ async def authorised(session: AsyncSession, principal: Principal, work_order_id:
     return work_order
 
 
-async def detail(session: AsyncSession, work_order_id: int) -> WorkOrderDetail:
-    return WorkOrderDetail.model_validate(await service.get(session, work_order_id))
+# The order of the buttons on the page.
+ACTION_ORDER: tuple[Operation, ...] = (
+    Action.ACKNOWLEDGE, Access.ASSIGN, Action.START, Access.COMMENT, Action.RESOLVE,
+    Action.CLOSE, Action.REOPEN, Action.CANCEL,
+)
+
+
+def allowed_actions(principal: Principal, work_order: WorkOrder) -> list[str]:
+    """What the caller may do to the work order now: its status allows it and so does policy."""
+    possible: set[Operation] = {Access.COMMENT, *service.allowed_actions(work_order.status)}
+    if work_order.status in service.ACTIVE:
+        possible.add(Access.ASSIGN)
+    target = target_of(work_order)
+    return [operation.value for operation in ACTION_ORDER
+            if operation in possible and permits(principal, operation, target)]
+
+
+async def detail(session: AsyncSession, work_order_id: int,
+                 principal: Principal) -> WorkOrderDetail:
+    work_order = await service.get(session, work_order_id)
+    named = (await labels.labels(session, [work_order]))[work_order.id]
+    return WorkOrderDetail.model_validate(work_order).model_copy(update={
+        **named, "allowed_actions": allowed_actions(principal, work_order)})
 
 
 def tell(background: BackgroundTasks, notifier: NotifierDep, work_order: WorkOrder,
@@ -81,15 +110,27 @@ async def read_work_orders(filters: Annotated[WorkOrderFilters, Query()], sessio
                            scope: EstateScope, now: NowDep) -> WorkOrdersPublic:
     """Newest first; `overdue` compares deadlines with now; `count` ignores paging."""
     rows, count = await queries.list_work_orders(session, filters, estates=scope, now=now)
-    return WorkOrdersPublic(data=[WorkOrderPublic.model_validate(row) for row in rows],
-                            count=count)
+    named = await labels.labels(session, rows)
+    return WorkOrdersPublic(
+        data=[WorkOrderPublic.model_validate(row).model_copy(update=named[row.id])
+              for row in rows], count=count)
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderDetail, responses=NOT_FOUND)
 async def read_work_order(work_order_id: int, session: SessionDep,
                           principal: CurrentStaff) -> WorkOrderDetail:
-    work_order = await authorised(session, principal, work_order_id, Access.READ)
-    return WorkOrderDetail.model_validate(work_order)
+    await authorised(session, principal, work_order_id, Access.READ)
+    return await detail(session, work_order_id, principal)
+
+
+@router.get("/work-orders/{work_order_id}/assignees", response_model=StaffNameList,
+            responses={**NOT_FOUND, **FORBIDDEN})
+async def read_assignees(work_order_id: int, session: SessionDep,
+                         principal: CurrentStaff) -> StaffNameList:
+    """Who the caller may give this work order to: names and teams only."""
+    work_order = await authorised(session, principal, work_order_id, Access.ASSIGN)
+    staff = await labels.assignable_staff(session, work_order.estate_id)
+    return StaffNameList(data=staff, count=len(staff))
 
 
 @router.post("/work-orders", status_code=201, response_model=WorkOrderDetail,
@@ -104,7 +145,7 @@ async def create_work_order(data: WorkOrderCreate, session: SessionDep,
     await session.commit()
     if work_order.priority in ALERTED_PRIORITIES:
         tell(background, notifier, work_order, AlertKind.CREATED, now)
-    return await detail(session, work_order.id)
+    return await detail(session, work_order.id, principal)
 
 
 @router.post("/work-orders/{work_order_id}/assign", response_model=WorkOrderDetail,
@@ -114,11 +155,11 @@ async def assign_work_order(work_order_id: int, request: AssignRequest, session:
                             background: BackgroundTasks) -> WorkOrderDetail:
     await authorised(session, principal, work_order_id, Access.ASSIGN)
     work_order = await service.assign(session, work_order_id, request.assignee_id,
-                                      actor=actor_of(principal), now=now)
+                                      actor=actor_of(principal), now=now, team=request.team)
     await session.commit()
     if request.assignee_id is not None:
         tell(background, notifier, work_order, AlertKind.ASSIGNED, now)
-    return await detail(session, work_order_id)
+    return await detail(session, work_order_id, principal)
 
 
 @router.post("/work-orders/{work_order_id}/comments", status_code=201,
@@ -144,7 +185,7 @@ async def act_on_work_order(work_order_id: int, action: Action, session: Session
     await service.transition(session, work_order_id, action, actor=actor_of(principal),
                              now=now, note=None if request is None else request.note)
     await session.commit()
-    return await detail(session, work_order_id)
+    return await detail(session, work_order_id, principal)
 
 
 @router.get("/ledger", response_model=LedgerPublic)
