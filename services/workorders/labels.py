@@ -21,7 +21,7 @@ async def _names(session: AsyncSession, column: Any, name: Any,
     if not keys:
         return {}
     rows = await session.execute(select(column, name).where(column.in_(list(keys))))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def _devices(session: AsyncSession, pks: Collection[int]) -> dict[int, DeviceRef]:

@@ -179,6 +179,7 @@ async def assign(session: AsyncSession, work_order_id: int, assignee_id: int | N
     await record(session, work_order.id, EventKind.ASSIGNED, actor=actor, at=now,
                  note=_assign_note(assignee, team),
                  data={"assignee_id": assignee_id, "previous_assignee_id": previous,
+                       "assignee_name": None if assignee is None else assignee.display_name,
                        "team": work_order.team.value, "previous_team": previous_team.value})
     return work_order
 

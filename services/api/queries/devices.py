@@ -96,7 +96,7 @@ async def device_extras(session: AsyncSession,
         select(Device.id).where(Device.id.in_(pks), _in_anomaly()))).all()) if pks else set()
     estate_ids = {row[0].estate_id for row in rows}
     names = dict((await session.execute(
-        select(Estate.id, Estate.name).where(Estate.id.in_(estate_ids)))).tuples().all())
+        select(Estate.id, Estate.name).where(Estate.id.in_(estate_ids)))).all())
     return {row[0].id: {"estate_name": names.get(row[0].estate_id),
                         "anomaly": row[0].id in anomalous} for row in rows}
 
@@ -124,7 +124,7 @@ async def device_counts(session: AsyncSession, *,
                          building_name=name, total=total, online=online, offline=offline,
                          never=never, anomaly=anomaly)
             for estate_id, estate_name, code, name, total, online, offline, never, anomaly
-            in (await session.execute(statement)).tuples()]
+            in await session.execute(statement)]
 
 
 async def find_device_row(

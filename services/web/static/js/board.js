@@ -122,7 +122,7 @@ EO.boardPart = () => ({
   },
   countdown(order) {
     const due = EO.nextDeadline(order);
-    if (!due || !due.at) return this.t("noDeadline");
+    if (!due || !due.at) return "";
     const left = new Date(due.at).getTime() - this.now;
     const span = EO.span(left, this.lang);
     return left >= 0 ? `${this.t(due.key)} ${this.t("left")} ${span}`

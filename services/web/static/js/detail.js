@@ -22,6 +22,7 @@ EO.detailPart = () => ({
     if (!order) return;
     this.order = order;
     this.fresh = { ...this.fresh, [order.id]: false };
+    if (this.cue && this.cue.id === order.id) this.cue = null;
     if (order.device && (!this.orderDevice || this.orderDevice.device_id !== order.device.device_id)) {
       this.loadOrderDevice(order);
     }
@@ -34,7 +35,7 @@ EO.detailPart = () => ({
     if (!device) return;
     this.orderDevice = device;
     const field = this.fieldOfOrder(order, device);
-    if (field) this.$nextTick(() => this.drawInto("order-chart", device, field, "24h"));
+    if (field) this.$nextTick(() => this.drawInto("order-chart", device, field, "1h"));
   },
 
   // Chart the field the order's rule compares if it can be charted, else the first one.
@@ -82,6 +83,7 @@ EO.detailPart = () => ({
     this.assigneeId = this.order.assignee_id ? String(this.order.assignee_id) : "";
     this.assignTeam = "";
   },
+  personValue(person) { return String(person.id); },
   assigneeLabel(person) {
     return person.team ? `${person.name} · ${this.teamText(person.team)}` : person.name;
   },
@@ -129,9 +131,14 @@ EO.detailPart = () => ({
     if (event.kind === "recurred") return `×${data.recurrence_count}`;
     if (event.kind === "escalated") return [data.deadline, data.level ? `L${data.level}` : ""].filter(Boolean).join(" ");
     if (data.from && data.to) return `${this.statusText(data.from)} → ${this.statusText(data.to)}`;
-    if (event.kind === "assigned" && data.team) return this.teamText(data.team);
+    if (event.kind === "assigned") {
+      const who = data.assignee_name || this.t("nobody");
+      return data.team ? `→ ${who} · ${this.teamText(data.team)}` : `→ ${who}`;
+    }
     return "";
   },
+  // The service writes English notes for assignments; the detail line says it in the page's words.
+  eventNote(event) { return event.kind === "assigned" && event.data ? "" : event.note; },
   eventClass(event) { return `event ${event.kind}`; },
   readings() {
     const raised = this.order && this.order.events.find((event) => event.kind === "raised");
