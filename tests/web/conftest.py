@@ -7,20 +7,26 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.vocabulary import Team
+from core.vocabulary import Priority, Team
 from estateops.migrate import upgrade
+from registry.tables import Device
 from services.auth.accounts import NewStaff, create_staff
 from services.auth.principal import Principal, Role
+from services.workorders import service
+from services.workorders.schemas import Actor, WorkOrderCreate
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import require_binary
 from tests.utils.auth import PASSWORD, password_hash
 from tests.utils.estates import register_small_estate
-from tests.web.stack import Stack, opened_sessions, run_apart, running_stack
+from tests.web.stack import Stack, in_database, running_stack
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -40,9 +46,7 @@ class Seeded:
 def seeded(tmp_path: Path) -> Seeded:
     url = f"sqlite:///{tmp_path / 'estateops.sqlite3'}"
     upgrade(url)
-    with opened_sessions(url) as sessions:
-        estate_id = run_apart(register_small_estate(sessions))
-    return Seeded(url, estate_id)
+    return Seeded(url, in_database(url, register_small_estate))
 
 
 def add_person(seeded: Seeded, name: str, role: Role, team: Team | None = None,
@@ -52,12 +56,11 @@ def add_person(seeded: Seeded, name: str, role: Role, team: Team | None = None,
                    password_hash=password_hash(), display_name=name, team=team,
                    estates=frozenset(estates if estates is not None else (seeded.estate_id,)))
 
-    async def create() -> Principal:
-        with opened_sessions(seeded.database_url) as sessions:
-            async with sessions() as session, session.begin():
-                return await create_staff(session, new)
+    async def create(sessions: async_sessionmaker[AsyncSession]) -> Principal:
+        async with sessions() as session, session.begin():
+            return await create_staff(session, new)
 
-    return run_apart(create())
+    return in_database(seeded.database_url, create)
 
 
 @pytest.fixture
@@ -116,3 +119,29 @@ def log_in(page: Page, person: Principal, password: str = PASSWORD) -> None:
     page.fill("#password", password)
     page.click("#login-submit")
     page.locator("#nav").wait_for(state="visible")
+
+
+def create_order(seeded: Seeded, by: Principal, *, title_zh: str, team: Team,
+                 priority: Priority = Priority.P2, estate_id: str | None = None,
+                 device_id: str | None = None) -> int:
+    """A work order reported by staff; returns its id."""
+    estate = estate_id or seeded.estate_id
+
+    async def create(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session, session.begin():
+            device_pk = None if device_id is None else await session.scalar(
+                select(Device.id).where(Device.estate_id == estate,
+                                        Device.device_id == device_id))
+            order = await service.create(session, WorkOrderCreate(
+                estate_id=estate, device_pk=device_pk, location="泵房", priority=priority,
+                team=team, title_zh=title_zh, title_en="Reported by staff"),
+                actor=Actor(id=by.staff_id, name=by.name, role=by.role),
+                now=datetime.now(UTC))
+            return order.id
+
+    return in_database(seeded.database_url, create)
+
+
+def add_estate(seeded: Seeded) -> str:
+    """Another small estate in the same database."""
+    return in_database(seeded.database_url, register_small_estate)

@@ -10,7 +10,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,14 +43,17 @@ def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
         return executor.submit(asyncio.run, coroutine).result()
 
 
-@contextmanager
-def opened_sessions(database_url: str) -> Iterator[async_sessionmaker[AsyncSession]]:
-    """Sessions for seeding from the test thread; use them only inside run_apart."""
-    engine = create_engine_for(database_url)
-    try:
-        yield session_factory(engine)
-    finally:
-        run_apart(engine.dispose())
+def in_database(database_url: str,
+                work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run `work` with sessions of the database, on a loop of its own, from the test thread."""
+    async def run() -> T:
+        engine = create_engine_for(database_url)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return run_apart(run())
 
 
 @dataclass

@@ -57,7 +57,7 @@ EO.basePart = () => ({
       this.loadError = "";
       return value;
     } catch (error) {
-      if (!(error instanceof EO.Unauthorised)) this.loadError = `${this.t("failed")}: ${error.message}`;
+      if (!(error instanceof EO.Unauthorised)) this.loadError = EO.errorText(error, this.lang, "loadFailed");
       return null;
     }
   },

@@ -50,6 +50,7 @@ EO.detailPart = () => ({
     if (points && canvas) EO.drawChart(canvas, points, field, range);
   },
 
+  readOnly() { return Boolean(this.order && this.order.allowed_actions.length === 0); },
   allows(action) { return Boolean(this.order && this.order.allowed_actions.includes(action)); },
   actionText(action) { return EO.word(EO.ACTIONS, action, this.lang); },
   actionClass(action) { return `action ${action}`; },
@@ -115,7 +116,7 @@ EO.detailPart = () => ({
       this.noteText = "";
       await this.loadOrder(this.order.id);
     } catch (error) {
-      if (!(error instanceof EO.Unauthorised)) this.actionError = `${this.t("failed")}: ${error.message}`;
+      if (!(error instanceof EO.Unauthorised)) this.actionError = EO.errorText(error, this.lang, "failed");
     } finally {
       this.busy = false;
     }

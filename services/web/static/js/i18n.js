@@ -30,7 +30,12 @@ EO.WORDS = {
   closeWarning: ["传感器仍报告故障。确定关闭？若故障仍在，下一条读数会新开工单。请在说明中写明原因。",
                  "The sensor still reports the fault. Close anyway? If it persists, the next reading opens a new work order. Say why in the note."],
   cancelNote: ["取消原因", "Why cancel"], confirm: ["确认", "Confirm"], dismiss: ["放弃", "Cancel"],
-  failed: ["操作失败", "Failed"], forbidden: ["无权执行", "Not allowed"],
+  failed: ["操作失败", "Failed"], loadFailed: ["加载失败", "Could not load"],
+  e403: ["无权执行此操作", "You may not do this"],
+  e404: ["未找到：不存在，或不在你负责的小区", "Not found, or not in your estates"],
+  e409: ["工单状态已变化，请看最新状态", "The work order has changed; see its latest state"],
+  e422: ["填写的内容有误", "Something entered is not valid"],
+  readOnly: ["你不能操作此工单（可查看）", "You can read this work order but not act on it"],
   noReadings: ["无", "none"], device: ["设备", "Device"], place: ["位置", "Place"],
   source: ["来源", "Source"], priority: ["优先级", "Priority"], ledger: ["台账", "Ledger"],
   search: ["搜索设备、位置", "Search device, place"], online: ["在线", "online"],
@@ -67,6 +72,13 @@ EO.LEDGER = { green: ["绿", "green"], yellow: ["黄", "yellow"], red: ["红", "
 EO.ACTORS = { sensor: ["传感器", "sensor"], system: ["系统", "system"] };
 EO.ROLES = { admin: ["管理员", "admin"], dispatcher: ["调度", "dispatcher"],
              technician: ["维修员", "technician"], viewer: ["只读", "viewer"] };
+
+// What went wrong, in the page's language, with the status code for whoever gets the call.
+EO.errorText = (error, lang, fallbackKey) => {
+  const key = error.status ? `e${error.status}` : "";
+  const words = EO.WORDS[key] ? EO.word(EO.WORDS, key, lang) : EO.word(EO.WORDS, fallbackKey, lang);
+  return error.status ? `${words} (${error.status})` : `${words}: ${error.message}`;
+};
 
 EO.word = (table, key, lang) => {
   const pair = table[key];
