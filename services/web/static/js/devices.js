@@ -55,6 +55,7 @@ EO.devicesPart = () => ({
                    this.deviceFilters.building === (row.building_code || "");
     return picked ? "building picked" : "building";
   },
+  countClass(row, what) { return row[what] > 0 ? `n ${what}` : "n"; },
   buildingName(row) { return row.building_name || this.t("otherPlaces"); },
   pageText() {
     const pages = Math.max(1, Math.ceil(this.deviceCount / PAGE_SIZE));
