@@ -13,10 +13,10 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.vocabulary import Team
+from core.vocabulary import Priority, Team
 from services.auth.principal import Role
 from tests.utils.estates import topic
-from tests.web.conftest import Seeded, Shots, add_person, log_in
+from tests.web.conftest import Seeded, Shots, add_person, create_order, log_in
 from tests.web.stack import Stack, now_ms, publish
 
 pytestmark = pytest.mark.timeout(180)
@@ -55,10 +55,13 @@ def test_a_leak_is_handled_end_to_end_on_a_phone(phone: Page, stack: Stack, seed
                                                  shots: Shots) -> None:
     dispatcher = add_person(seeded, DISPATCHER, Role.DISPATCHER, Team.REPAIR)
     add_person(seeded, TECHNICIAN, Role.TECHNICIAN, Team.REPAIR)
+    earlier = create_order(seeded, dispatcher, title_zh="3楼声控灯不亮", team=Team.REPAIR,
+                           priority=Priority.P3)
     shots.take(phone, "login")
     log_in(phone, dispatcher)
     expect(phone.locator("#stream-state")).to_have_text("实时")
-    expect(phone.locator("#board-empty")).to_be_visible()
+    touched = f'#cards li[data-work-order="{earlier}"]'
+    phone.locator(touched).evaluate("(card) => { card.dataset.touched = 'yes'; }")
     publish_leak(stack, leak=False)
     shots.take(phone, "empty-board")
 
@@ -70,6 +73,9 @@ def test_a_leak_is_handled_end_to_end_on_a_phone(phone: Page, stack: Stack, seed
     assert arrived_s < 2.0, f"the leak reached the board after {arrived_s:.2f} s"
     expect(phone.locator("#cue")).to_contain_text("新工单")
     assert phone.evaluate("EO.beeps") >= 1, "no sound was played for the new work order"
+    # The card already there is the same element, not a re-rendered copy under the finger.
+    expect(phone.locator(touched)).to_have_attribute("data-touched", "yes")
+    expect(phone.locator("#cards li").first).to_contain_text("漏水")  # P1 before P3
     expect(card).to_contain_text("龙涤小区 41号楼2单元 水表间")
     expect(card).to_contain_text("水表间漏水")  # the device's name, not a key
     expect(card).to_contain_text("维修组")
