@@ -42,9 +42,8 @@ EO.basePart = () => ({
       second: "2-digit" });
   },
   isAdmin() { return Boolean(this.me && this.me.role === "admin"); },
-  whoText() {
-    return this.me ? `${this.me.display_name || this.me.username} · ${EO.word(EO.ROLES, this.me.role, this.lang)}` : "";
-  },
+  whoName() { return this.me ? this.me.display_name || this.me.username : ""; },
+  roleText() { return this.me ? EO.word(EO.ROLES, this.me.role, this.lang) : ""; },
   isView(name) { return this.signedIn && this.view === name; },
   navClass(name) { return this.view === name || (name === "board" && this.view === "order") ||
                           (name === "devices" && this.view === "device") ? "nav on" : "nav"; },
