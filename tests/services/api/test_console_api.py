@@ -4,6 +4,7 @@ team, and devices searched, filtered by anomaly and counted per building."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,9 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.vocabulary import Team
+from core.vocabulary import Anomaly, AnomalyKind, Category, Priority, Team
 from registry.tables import Device
 from services.auth.principal import Principal, Role
+from services.workorders.intake import intake
 from services.workorders.model import Status
 from tests.services.api.work_order_steps import URL, act, create, created_in
 from tests.utils.auth import add_staff, bearer
@@ -141,6 +143,25 @@ async def test_devices_search_and_anomaly(client: httpx.AsyncClient,
     assert (await client.get("/api/v1/devices", params={"anomaly": "true"})).json()["count"] == 0
     await create(client, device_pk=await leak_pk(seeded))  # a staff report is no anomaly
     assert (await client.get("/api/v1/devices", params={"anomaly": "true"})).json()["count"] == 0
+
+    await raise_leak(seeded)
+    anomalous = (await client.get("/api/v1/devices", params={"anomaly": "true"})).json()
+    assert [(d["estate_id"], d["device_id"], d["anomaly"]) for d in anomalous["data"]] == \
+        [("longdi", "leak-001", True)]
+    summary = (await client.get("/api/v1/devices/summary", params={"estate": "longdi"})).json()
+    assert {row["building_name"]: row["anomaly"] for row in summary["data"]}["41号楼"] == 1
+
+
+async def raise_leak(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The leak sensor's rule fired: a sensor work order through the real intake."""
+    now = datetime.now(UTC)
+    anomaly = Anomaly(kind=AnomalyKind.RAISED, estate_id="longdi",
+                      device_pk=await leak_pk(sessions), device_id="leak-001",
+                      device_type="leak_sensor", rule="water_leak", at=now,
+                      priority=Priority.P1, team=Team.REPAIR, category=Category.SIMPLE,
+                      title_en="Water leak", title_zh="漏水", readings=[{"leak": True}])
+    async with sessions.begin() as session:
+        await intake(session, anomaly, now=now)
 
 
 async def test_device_counts_per_building(client: httpx.AsyncClient) -> None:

@@ -113,7 +113,11 @@ EO.basePart = () => ({
     EO.followAlerts(abort, (event) => this.onStreamEvent(event), (up) => { this.streamUp = up; });
   },
   onStreamEvent(event) {
-    if (event.event === "ready") this.streamUp = true;
+    if (event.event === "ready") {
+      // Connected again: what arrived meanwhile is read now, merged like any refresh.
+      if (!this.streamUp && this.view === "board") this.loadBoard();
+      this.streamUp = true;
+    }
     else if (event.event === "alert" && event.data) this.onAlert(JSON.parse(event.data));
   },
   streamText() { return this.streamUp ? this.t("live") : this.t("offlineStream"); },

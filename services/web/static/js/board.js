@@ -131,8 +131,10 @@ EO.boardPart = () => ({
   countdownClass(order) { return this.isLate(order) ? "countdown late" : "countdown"; },
 
   // A live alert: say so (visibly and audibly), then merge the board; never a full reload.
+  // New and escalated orders concern everyone on duty; an assignment only its assignee.
   onAlert(alert) {
-    if (alert.kind !== "created" && alert.kind !== "escalated") return;
+    const forMe = alert.kind === "assigned" && this.me && Number(alert.assignee_id) === this.me.id;
+    if (alert.kind !== "created" && alert.kind !== "escalated" && !forMe) return;
     const id = Number(alert.work_order_id);
     this.fresh = { ...this.fresh, [id]: true };
     this.cue = { kind: alert.kind, count: ((this.cue && this.cue.count) || 0) + 1,
@@ -142,7 +144,8 @@ EO.boardPart = () => ({
   },
   cueText() {
     if (!this.cue) return "";
-    const what = this.cue.kind === "escalated" ? this.t("escalatedOrders") : this.t("newOrders");
+    const words = { escalated: "escalatedOrders", assigned: "assignedToMe" };
+    const what = this.t(words[this.cue.kind] || "newOrders");
     return `${what} ${this.cue.count}: ${this.cue.title || ""}`;
   },
   openCue() {

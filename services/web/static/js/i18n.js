@@ -15,6 +15,7 @@ EO.WORDS = {
   allSources: ["全部来源", "All sources"], allStates: ["全部状态", "All states"],
   noOrders: ["暂无工单", "No work orders"], loading: ["加载中…", "Loading…"],
   newOrders: ["新工单", "New work orders"], escalatedOrders: ["工单升级", "Escalated"],
+  assignedToMe: ["派给你的工单", "Assigned to you"],
   show: ["查看", "Show"], live: ["实时", "Live"], offlineStream: ["实时连接中断", "Live updates paused"],
   recurred: ["复发", "recurred"], times: ["次", "×"], unassigned: ["未派单", "unassigned"],
   dueAck: ["接单", "ack"], dueResolve: ["办结", "resolve"], duePlan: ["方案", "plan"],
