@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.clock import Clock, SystemClock
+from core.clock import NS_PER_S, Clock, SystemClock
 from core.vocabulary import Anomaly, AnomalySink
 from device_profiles import ProfileSet
 from gateway.decode import StatusChange
 from gateway.model import Reading
 from gateway.rules import metrics
 from gateway.rules.compile import compile_profiles
-from gateway.rules.engine import RuleEngine
+from gateway.rules.engine import LATENESS_INTERVALS, RuleEngine
 from gateway.rules.outbox import AnomalyOutbox
 from gateway.rules.overrides import load_overrides
 from gateway.rules.persistence import load_rule_states, save_rule_states
@@ -48,8 +48,10 @@ class RuleStage:
     def build(cls, profiles: ProfileSet, sessions: async_sessionmaker[AsyncSession], *,
               sink: AnomalySink | None, clock: Clock | None = None,
               flush_interval_s: float = 0.5, refresh_s: float = 30.0,
-              tick_s: float = TICK_S) -> RuleStage:
-        return cls(RuleEngine(compile_profiles(profiles)), AnomalyOutbox(sink), sessions,
+              tick_s: float = TICK_S,
+              lateness_intervals: float = LATENESS_INTERVALS) -> RuleStage:
+        engine = RuleEngine(compile_profiles(profiles), lateness_intervals=lateness_intervals)
+        return cls(engine, AnomalyOutbox(sink), sessions,
                    clock=clock or SystemClock(), flush_interval_s=flush_interval_s,
                    refresh_s=refresh_s, tick_s=tick_s)
 
@@ -76,6 +78,10 @@ class RuleStage:
     async def on_status(self, device: DeviceRef, change: StatusChange) -> None:
         await self._emit(self._evaluate(self.engine.status, device, change))
 
+    def watch(self, devices: Iterable[DeviceRef]) -> None:
+        """The registry as just read: devices never heard from are missed after their window."""
+        self.engine.watch(devices)
+
     async def tick(self) -> None:
         await self._emit(self.engine.due(self.clock.now_ns()))
         metrics.RULE_DEADLINES.set(self.engine.pending_deadlines)
@@ -83,7 +89,7 @@ class RuleStage:
     def _evaluate(self, method: Callable[[DeviceRef, M], list[Anomaly]], device: DeviceRef,
                   message: M) -> list[Anomaly]:
         try:
-            return method(device, message)
+            return [*method(device, message), *self.engine.take_ongoing()]
         except Exception:  # a rule bug must not cost the message, which is already stored
             metrics.RULE_ERRORS.inc()
             log.exception("rule evaluation failed for %s/%s", device.estate_id,
@@ -98,19 +104,25 @@ class RuleStage:
 
     async def run_ticker(self) -> None:
         while True:
-            await asyncio.sleep(self._tick_s)
+            await asyncio.sleep(self._until_due_s())
             try:
                 await self.tick()
             except Exception:  # keep ticking; the states are still there
                 log.exception("rule tick failed")
 
-    async def run_flusher(self) -> None:
-        await flush_every(self._flush_interval_s, self.flush,
-                          final=lambda: self.flush(everything=True), what="rule state")
+    def _until_due_s(self) -> float:
+        """Sleep to the next deadline, at most `tick_s` (a hand-moved clock may jump)."""
+        due_ns = self.engine.next_due_ns()
+        if due_ns is None:
+            return self._tick_s
+        return min(max((due_ns - self.clock.now_ns()) / NS_PER_S, 0.0), self._tick_s)
 
-    async def flush(self, *, everything: bool = False) -> None:
-        """Save changed rule state; `everything` includes deferred "heard again" moves."""
-        changes = self.engine.take_changes(everything=everything)
+    async def run_flusher(self) -> None:
+        await flush_every(self._flush_interval_s, self.flush, what="rule state")
+
+    async def flush(self) -> None:
+        """Save changed rule state."""
+        changes = self.engine.take_changes()
         if not changes:
             return
         try:
