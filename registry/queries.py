@@ -30,7 +30,7 @@ class DeviceRef:
     watched_since: datetime | None = None
 
 
-RefColumns = tuple[int, str, str, str, str | None, float | None, bool, bool, datetime]
+RefColumns = tuple[int, str, str, str, str | None, float | None, bool, bool, datetime | None]
 
 
 def _device_refs() -> Select[*RefColumns]:

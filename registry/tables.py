@@ -86,7 +86,8 @@ class Device(TimestampMixin, Base):
     commissioning: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When it was registered, enabled or left commissioning: a device never heard from since
     # is missed (rule `offline`) after its silence window counted from here.
-    watched_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    watched_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           default=utcnow)
 
     building: Mapped[Building | None] = relationship()
     unit: Mapped[Unit | None] = relationship()

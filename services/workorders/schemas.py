@@ -97,6 +97,17 @@ class WorkOrderEventPublic(BaseModel):
     at: datetime
 
 
+class ConditionPublic(BaseModel):
+    """The live state of the work order's condition: `active` since `since`, or cleared at
+    `cleared_at` (both null and not active: a reported work order, with no condition)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    active: bool
+    since: datetime | None
+    cleared_at: datetime | None
+
+
 class WorkOrderPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -128,6 +139,9 @@ class WorkOrderPublic(BaseModel):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    condition: ConditionPublic
+    previous_id: int | None = Field(
+        description="the closed work order of the same device and rule this one follows")
 
 
 class WorkOrderDetail(WorkOrderPublic):
@@ -176,6 +190,7 @@ class OnTimeStatsList(BaseModel):
 
 class TransitionRequest(BaseModel):
     note: str | None = Field(default=None, max_length=10_000)
+    confirm: bool = Field(default=False, description="close although the condition is active")
 
 
 class AssignRequest(BaseModel):
