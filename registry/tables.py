@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.clock import utcnow
-from core.db import Base
+from core.db import Base, UtcDateTime
 from core.slug import KIND_LENGTH, SLUG_LENGTH
 
 
@@ -86,8 +86,7 @@ class Device(TimestampMixin, Base):
     commissioning: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When it was registered, enabled or left commissioning: a device never heard from since
     # is missed (rule `offline`) after its silence window counted from here.
-    watched_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                           default=utcnow)
+    watched_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=utcnow)
 
     building: Mapped[Building | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
