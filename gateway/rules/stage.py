@@ -43,6 +43,7 @@ class RuleStage:
         self._flush_interval_s = flush_interval_s
         self._refresh_s = refresh_s
         self._tick_s = tick_s
+        self._deadline_set = asyncio.Event()  # wakes a ticker that had nothing to wait for
 
     @classmethod
     def build(cls, profiles: ProfileSet, sessions: async_sessionmaker[AsyncSession], *,
@@ -74,13 +75,20 @@ class RuleStage:
 
     async def on_reading(self, device: DeviceRef, reading: Reading) -> None:
         await self._emit(self._evaluate(self.engine.reading, device, reading))
+        self._wake_ticker()
 
     async def on_status(self, device: DeviceRef, change: StatusChange) -> None:
         await self._emit(self._evaluate(self.engine.status, device, change))
+        self._wake_ticker()
 
     def watch(self, devices: Iterable[DeviceRef]) -> None:
         """The registry as just read: devices never heard from are missed after their window."""
         self.engine.watch(devices)
+        self._wake_ticker()
+
+    def _wake_ticker(self) -> None:
+        if not self._deadline_set.is_set() and self.engine.next_due_ns() is not None:
+            self._deadline_set.set()
 
     async def tick(self) -> None:
         await self._emit(self.engine.due(self.clock.now_ns()))
@@ -103,7 +111,11 @@ class RuleStage:
     # --- loops -------------------------------------------------------------------------
 
     async def run_ticker(self) -> None:
+        """Wakes at the next deadline (no deadline: not at all until one is set)."""
         while True:
+            if self.engine.next_due_ns() is None:
+                self._deadline_set.clear()
+                await self._deadline_set.wait()
             await asyncio.sleep(self._until_due_s())
             try:
                 await self.tick()
@@ -114,7 +126,7 @@ class RuleStage:
         """Sleep to the next deadline, at most `tick_s` (a hand-moved clock may jump)."""
         due_ns = self.engine.next_due_ns()
         if due_ns is None:
-            return self._tick_s
+            return 0.0
         return min(max((due_ns - self.clock.now_ns()) / NS_PER_S, 0.0), self._tick_s)
 
     async def run_flusher(self) -> None:
@@ -134,6 +146,7 @@ class RuleStage:
     async def refresh_overrides(self) -> None:
         async with self._sessions() as session:
             self.engine.set_overrides(await load_overrides(session))
+        self._wake_ticker()
 
     async def run_override_refresh(self) -> None:
         while True:

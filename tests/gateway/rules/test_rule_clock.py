@@ -3,17 +3,33 @@ registered devices missed when never heard, and notices of conditions still acti
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import replace
 from datetime import timedelta
 
-from core.clock import NS_PER_S
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.clock import NS_PER_S, SystemClock
 from core.telemetry import FieldValue
-from core.vocabulary import AnomalyKind
+from core.vocabulary import Anomaly, AnomalyKind, Category, Priority, Team
 from gateway.model import Reading
-from gateway.rules import RuleEngine
+from gateway.rules import RuleEngine, RuleStage
 from gateway.rules.lateness import OFFSET_WINDOW, LatenessJudge
+from gateway.rules.outbox import AnomalyOutbox
+from gateway.rules.spec import Comparison, ConditionRule, Op, RuleMeta, RuleSet
 from registry.queries import DeviceRef
-from tests.gateway.rules.support import T0, at, builtin_engine, device, event, kinds, telemetry
+from tests.gateway.rules.support import (
+    T0,
+    CollectingSink,
+    at,
+    builtin_engine,
+    device,
+    event,
+    kinds,
+    telemetry,
+)
+from tests.utils.waiting import wait_until
 
 SLOW_S = 600.0  # the device's clock runs 10 minutes behind
 GATE = device("barrier_gate")
@@ -147,3 +163,40 @@ def test_a_condition_still_met_while_active_is_noticed_apart() -> None:
     assert kinds(engine.reading(leak, telemetry(leak, 600, leak=False)), "water_leak") == [
         ("water_leak", "cleared")]
     assert engine.take_ongoing() == []
+
+
+class CountingEngine(RuleEngine):
+    """The real engine, counting how often the ticker asks it for due deadlines."""
+
+    ticks = 0
+
+    def due(self, now_ns: int) -> list[Anomaly]:
+        self.ticks += 1
+        return super().due(now_ns)
+
+
+async def test_the_ticker_sleeps_while_nothing_is_due_and_wakes_on_time(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    rule = ConditionRule(RuleMeta("stuck_on", "Stuck on", "常亮", Priority.P3, Team.REPAIR,
+                                  Category.SIMPLE), Comparison("state", Op.EQ, "on"), for_s=0.3)
+    engine = CountingEngine({"voice_light": RuleSet((rule,), 60)})
+    sink = CollectingSink()
+    stage = RuleStage(engine, AnomalyOutbox(sink), sessions, clock=SystemClock(),
+                      flush_interval_s=0.5, refresh_s=30, tick_s=0.05)
+    ticker = asyncio.create_task(stage.run_ticker())
+    outbox = asyncio.create_task(stage.outbox.run())
+    try:
+        await asyncio.sleep(0.3)
+        assert engine.ticks == 0
+        received_ns = time.time_ns()
+        on = replace(telemetry(LIGHT, 0, state="on"), time_ns=received_ns,
+                     received_ns=received_ns)
+        await stage.on_reading(LIGHT, on)
+        assert await wait_until(lambda: bool(sink.of("stuck_on")), within=2)
+        fired_after_s = (time.time_ns() - received_ns) / NS_PER_S
+        assert 0.3 <= fired_after_s < 0.45
+        assert engine.ticks <= 0.3 / 0.05 + 2
+    finally:
+        ticker.cancel()
+        outbox.cancel()
+        await asyncio.gather(ticker, outbox, return_exceptions=True)
