@@ -1,8 +1,10 @@
 """How each kind of rule moves its state: on a reading, on an event, on hearing from the
 device, on an `offline` status, and when a deadline passes with no message at all.
 
-Each step returns the transition it caused (raised or cleared), or None. An active rule
-never raises again before it has cleared.
+Each step returns the transition it caused (raised or cleared), or None; a reading that
+still meets an active rule returns an ONGOING notice, which changes no state. An active rule
+never raises again before it has cleared. Runs and windows are timed on receipt
+(`received_ns`); a reading's `ts` (`time_ns`) only orders readings.
 """
 
 from __future__ import annotations
