@@ -50,6 +50,9 @@ class Action(StrEnum):
 class AnomalyKind(StrEnum):
     RAISED = "raised"
     CLEARED = "cleared"
+    # A reading still meets the condition of an active rule. It changes nothing while the
+    # rule's work order is open; after that order was closed it opens a new, linked one.
+    ONGOING = "ongoing"
 
 
 @dataclass(frozen=True, slots=True)

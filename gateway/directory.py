@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,8 +21,10 @@ class DeviceDirectory:
     """Answers lookups from memory; a miss asks the database at most once per MISS_RECHECK_S
     per device, so a newly registered device is known within seconds without a restart."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], refresh_s: float) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], refresh_s: float, *,
+                 on_load: Callable[[Iterable[DeviceRef]], None] | None = None) -> None:
         self._sessions = sessions
+        self._on_load = on_load
         self._refresh_s = refresh_s
         self._devices: dict[DeviceKey, DeviceRef] = {}
         self._misses: dict[DeviceKey, float] = {}
@@ -30,6 +33,8 @@ class DeviceDirectory:
         async with self._sessions() as session:
             self._devices = await load_device_index(session)
         self._misses.clear()
+        if self._on_load is not None:
+            self._on_load(self._devices.values())
 
     async def run(self) -> None:
         while True:

@@ -15,7 +15,7 @@ from device_profiles import ProfileSet
 from gateway import metrics
 from gateway.deadletters import DeadLetterSink
 from gateway.decode import Rejected, RejectReason, StatusChange, decode_message, reading_to_points
-from gateway.dedupe import SeqDeduplicator
+from gateway.dedupe import Deduplicator
 from gateway.directory import DeviceDirectory
 from gateway.model import Reading
 from gateway.rules import RuleStage
@@ -39,7 +39,7 @@ class Ingestor:
     writer: PointWriter
     state: StateTracker
     dead_letters: DeadLetterSink
-    dedupe: SeqDeduplicator
+    dedupe: Deduplicator
     rules: RuleStage | None = None
 
     async def handle(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
@@ -75,7 +75,7 @@ class Ingestor:
             if self.rules is not None:
                 await self.rules.on_status(device, decoded)
             return Outcome.STATUS
-        if not self.dedupe.first_time((topic.estate_id, topic.device_id), decoded.seq):
+        if not self.dedupe.first_time(topic_name, decoded, payload):
             metrics.MESSAGES_DUPLICATE.inc()
             return Outcome.DUPLICATE
         assert profile is not None  # decode_message rejects a missing profile

@@ -19,7 +19,7 @@ from core.vocabulary import AnomalySink
 from device_profiles import ProfileSet
 from gateway import metrics
 from gateway.deadletters import DeadLetterSink
-from gateway.dedupe import SeqDeduplicator
+from gateway.dedupe import Deduplicator
 from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
 from gateway.rules import RuleStage
@@ -41,9 +41,9 @@ class Gateway:
 
     async def run(self) -> None:
         ingestor = self.ingestor
-        await ingestor.directory.load()
         if ingestor.rules is not None:
-            await ingestor.rules.start()
+            await ingestor.rules.start()  # saved states first: the registry only adds to them
+        await ingestor.directory.load()
         log.info("gateway knows %d devices of %d types", len(ingestor.directory),
                  len(ingestor.profiles.device_types))
         async with asyncio.TaskGroup() as tasks:
@@ -79,15 +79,18 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
     writer = PointWriter(store, batch_size=gateway_settings.batch_size,
                          flush_interval_s=gateway_settings.flush_interval_s,
                          queue_size=gateway_settings.queue_size, on_rejected=store_refused)
+    rules = RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
+                            flush_interval_s=gateway_settings.state_flush_interval_s,
+                            refresh_s=gateway_settings.registry_refresh_s,
+                            lateness_intervals=gateway_settings.lateness_intervals)
     ingestor = Ingestor(
         profiles=profiles,
-        directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s),
+        directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s,
+                                  on_load=rules.watch),
         writer=writer,
         state=StateTracker(sessions, gateway_settings.state_flush_interval_s),
         dead_letters=dead_letters,
-        dedupe=SeqDeduplicator(),
-        rules=RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
-                              flush_interval_s=gateway_settings.state_flush_interval_s,
-                              refresh_s=gateway_settings.registry_refresh_s),
+        dedupe=Deduplicator(),
+        rules=rules,
     )
     return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event())

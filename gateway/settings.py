@@ -17,6 +17,9 @@ class GatewaySettings(BaseModel):
     )
     state_flush_interval_s: float = Field(default=0.5, gt=0)
     registry_refresh_s: float = Field(default=30.0, gt=0)
+    lateness_intervals: float = Field(
+        default=3.0, gt=0, description="a reading delayed this many reporting intervals more "
+        "than its device's usual delay is late: stored, but it starts and ends no rule's run")
     metrics_port: int | None = Field(default=None, description="own Prometheus port, if set")
 
 

@@ -155,6 +155,7 @@ def _device_values(estate_id: str, device: DeviceIn, buildings: Mapping[str, Bui
         "display_name": device.name, "building_id": building.id if building else None,
         "unit_id": unit.id if unit else None, "location": device.location, "kind": device.kind,
         "reporting_interval_s": device.reporting_interval_s, "enabled": device.enabled,
+        "commissioning": device.commissioning,
     }
 
 

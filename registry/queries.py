@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ class DeviceRef:
     """What the gateway needs to know about a registered device.
 
     `reporting_interval_s` is the registry's own value; None means the profile's default.
+    `watched_since`: registered, enabled or out of commissioning since (None: unknown).
     """
 
     pk: int
@@ -24,15 +26,17 @@ class DeviceRef:
     kind: str | None
     reporting_interval_s: float | None
     enabled: bool
+    commissioning: bool = False
+    watched_since: datetime | None = None
 
 
-RefColumns = tuple[int, str, str, str, str | None, float | None, bool]
+RefColumns = tuple[int, str, str, str, str | None, float | None, bool, bool, datetime | None]
 
 
 def _device_refs() -> Select[*RefColumns]:
     return select(
         Device.id, Device.estate_id, Device.device_id, Device.device_type, Device.kind,
-        Device.reporting_interval_s, Device.enabled,
+        Device.reporting_interval_s, Device.enabled, Device.commissioning, Device.watched_since,
     )
 
 
@@ -40,6 +44,7 @@ def _ref(row: Row[*RefColumns]) -> DeviceRef:
     return DeviceRef(
         pk=row.id, estate_id=row.estate_id, device_id=row.device_id, device_type=row.device_type,
         kind=row.kind, reporting_interval_s=row.reporting_interval_s, enabled=row.enabled,
+        commissioning=row.commissioning, watched_since=row.watched_since,
     )
 
 

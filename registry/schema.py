@@ -39,6 +39,8 @@ class DeviceIn(ImportModel):
     kind: Kind | None = None
     reporting_interval_s: Annotated[float, Field(gt=0)] | None = None
     enabled: bool = True
+    # Not installed yet: never missed before its first report (see registry/README.md).
+    commissioning: bool = False
 
     @model_validator(mode="after")
     def _unit_needs_building(self) -> DeviceIn:

@@ -12,11 +12,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.clock import utcnow
-from core.db import Base
+from core.db import Base, UtcDateTime
 from core.slug import KIND_LENGTH, SLUG_LENGTH
 
 
@@ -80,6 +81,20 @@ class Device(TimestampMixin, Base):
     kind: Mapped[str | None] = mapped_column(String(KIND_LENGTH))
     reporting_interval_s: Mapped[float | None] = mapped_column(Float)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Commissioning: not yet installed, so a device never heard from is not missed; once it
+    # has reported, silence counts as for any device.
+    commissioning: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When it was registered, enabled or left commissioning: a device never heard from since
+    # is missed (rule `offline`) after its silence window counted from here.
+    watched_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=utcnow)
 
     building: Mapped[Building | None] = relationship()
     unit: Mapped[Unit | None] = relationship()
+
+    @validates("enabled", "commissioning")
+    def _watch_again(self, key: str, value: bool) -> bool:
+        before = getattr(self, key, None)
+        starts = (before is False and value) if key == "enabled" else (before and not value)
+        if starts:
+            self.watched_since = utcnow()
+        return value

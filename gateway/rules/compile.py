@@ -54,7 +54,8 @@ def compile_rule(name: str, declared: RuleDeclaration, profile: DeviceProfile) -
 
 def compile_profile(profile: DeviceProfile) -> RuleSet:
     return RuleSet(tuple(compile_rule(name, declared, profile)
-                         for name, declared in profile.rules.items()))
+                         for name, declared in profile.rules.items()),
+                   profile.reporting_interval_s)
 
 
 def compile_profiles(profiles: ProfileSet) -> Mapping[str, RuleSet]:

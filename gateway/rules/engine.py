@@ -9,14 +9,15 @@ a tick pops only deadlines that are due.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.clock import ns_to_datetime
+from core.clock import NS_PER_S, datetime_to_ns, ns_to_datetime
 from core.topic import Channel
-from core.vocabulary import Anomaly
+from core.vocabulary import Anomaly, AnomalyKind
 from gateway.decode import StatusChange
 from gateway.model import Reading
+from gateway.rules.lateness import LatenessJudge
 from gateway.rules.overrides import Override, OverrideError, Overrides, apply_override
 from gateway.rules.spec import EMPTY_RULES, Rule, RuleSet, SilenceRule
 from gateway.rules.state import RuleState, attached, reading_snapshot, status_snapshot
@@ -35,11 +36,16 @@ from registry.queries import DeviceRef
 log = logging.getLogger(__name__)
 
 StateKey = tuple[int, str]  # (device_pk, rule name)
+LATENESS_INTERVALS = 3.0
 
 
 class RuleEngine:
+    """`lateness_intervals`: a reading delayed this many reporting intervals more than the
+    device's usual delay is late: stored, but it neither starts nor ends a rule's run."""
+
     def __init__(self, rules_by_type: Mapping[str, RuleSet],
-                 overrides: Overrides | None = None) -> None:
+                 overrides: Overrides | None = None, *,
+                 lateness_intervals: float = LATENESS_INTERVALS) -> None:
         self._declared = rules_by_type
         self._overrides: Overrides = overrides or {}
         self._effective: dict[tuple[str, str], RuleSet] = {}
@@ -47,11 +53,9 @@ class RuleEngine:
         self._devices: dict[int, DeviceRef] = {}
         self._deadlines: DeadlineHeap[StateKey] = DeadlineHeap()
         self._dirty: set[StateKey] = set()
-        # "Heard again" moves a silence state on every message; saving each move would cost
-        # a row per message. They are saved when the silence clock has moved a third of its
-        # window since the last save, and all at shutdown (see take_changes).
-        self._lazy: set[StateKey] = set()
-        self._saved_heard_ns: dict[StateKey, int] = {}
+        self._ongoing: list[Anomaly] = []
+        self._lateness_intervals = lateness_intervals
+        self._lateness = LatenessJudge()
 
     # --- rules -------------------------------------------------------------------------
 
@@ -73,7 +77,7 @@ class RuleEngine:
             effective = rule if override is None else _applied(rule, override, estate_id)
             if effective is not None:
                 rules.append(effective)
-        return RuleSet(tuple(rules))
+        return RuleSet(tuple(rules), declared.reporting_interval_s)
 
     def set_overrides(self, overrides: Overrides) -> None:
         """Use new per-estate overrides; deadlines of existing states follow the new numbers."""
@@ -93,12 +97,14 @@ class RuleEngine:
         self._devices[device.pk] = device
         snapshot = reading_snapshot(reading)
         raised: list[Anomaly] = []
-        if reading.topic.channel is Channel.TELEMETRY:
+        # A late reading is history: stored, and it shows the device is there, nothing more.
+        late = self._late(device, rules, reading)
+        if reading.topic.channel is Channel.TELEMETRY and not late:
             for rule in rules.conditions:
                 state = self._open(device, rule)
                 transition = on_telemetry(rule, state, reading.values, device.kind, snapshot)
                 self._close(device, rule, state, transition, raised)
-        elif reading.event is not None:
+        elif reading.event is not None and not late:
             for event_rule in rules.events.get(reading.event, ()):
                 state = self._open(device, event_rule)
                 transition = on_event(event_rule, state, snapshot)
@@ -137,6 +143,39 @@ class RuleEngine:
                 self._close(device, rule, state, transition, raised)
         return raised
 
+    def watch(self, devices: Iterable[DeviceRef]) -> None:
+        """Miss registered devices never heard from: a silence rule counts from when the
+        device was registered, enabled or left commissioning, unless it was heard since."""
+        for device in devices:
+            if device.watched_since is None or device.commissioning or not device.enabled:
+                continue
+            since_ns = datetime_to_ns(device.watched_since)
+            for rule in self.rules_for(device.estate_id, device.device_type).silence:
+                if rule.intervals is not None:
+                    self._watch(device, rule, since_ns)
+
+    def _watch(self, device: DeviceRef, rule: SilenceRule, since_ns: int) -> None:
+        key = (device.pk, rule.meta.name)
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = RuleState()
+        elif state.active or (state.heard_ns or 0) >= since_ns:
+            return
+        self._devices[device.pk] = device
+        state.heard_ns = since_ns  # read from the registry at every start: no need to save
+        self._schedule(key)
+
+    def take_ongoing(self) -> list[Anomaly]:
+        """ONGOING notices since the last call: readings that still meet an active rule.
+
+        Kept apart from what `reading` returns, because they change no rule's state; the
+        work-order intake opens a new order from one when the last order was closed."""
+        ongoing, self._ongoing = self._ongoing, []
+        return ongoing
+
+    def next_due_ns(self) -> int | None:
+        return self._deadlines.next_due_ns()
+
     # --- persistence -------------------------------------------------------------------
 
     def restore(self, device: DeviceRef, rule_name: str, state: RuleState) -> None:
@@ -144,26 +183,18 @@ class RuleEngine:
         key = (device.pk, rule_name)
         self._devices[device.pk] = device
         self._states[key] = state
-        if state.heard_ns is not None:
-            self._saved_heard_ns[key] = state.heard_ns
         self._schedule(key)
 
-    def take_changes(self, *, everything: bool = False) -> dict[StateKey, dict[str, Any] | None]:
+    def take_changes(self) -> dict[StateKey, dict[str, Any] | None]:
         """States changed since the last call, as JSON (None: delete the saved row).
 
-        `everything` also includes silence states only heard from again (for shutdown)."""
+        Every change is saved at the next flush, "heard again" included: after a crash no
+        deadline is off by more than one flush interval."""
         dirty, self._dirty = self._dirty, set()
-        if everything:
-            dirty |= self._lazy
-        self._lazy -= dirty
         changes: dict[StateKey, dict[str, Any] | None] = {}
         for key in dirty:
             state = self._states.get(key)
             changes[key] = None if state is None else state.to_json()
-            if state is None or state.heard_ns is None:
-                self._saved_heard_ns.pop(key, None)
-            else:
-                self._saved_heard_ns[key] = state.heard_ns
         return changes
 
     def mark_changed(self, keys: set[StateKey]) -> None:
@@ -191,23 +222,22 @@ class RuleEngine:
                 self._dirty.add(key)
         else:
             self._states[key] = state
-            if transition is None and self._only_heard(key, rule, state, device):
-                self._lazy.add(key)
-            else:
-                self._dirty.add(key)
+            self._dirty.add(key)
             due = due_ns(rule, state, device.reporting_interval_s)
             if due is not None:
                 self._deadlines.schedule(key, due)
         if transition is not None:
-            raised.append(_anomaly(device, rule, transition))
+            anomaly = _anomaly(device, rule, transition)
+            ongoing = transition.kind is AnomalyKind.ONGOING
+            (self._ongoing if ongoing else raised).append(anomaly)
 
-    def _only_heard(self, key: StateKey, rule: Rule, state: RuleState,
-                    device: DeviceRef) -> bool:
-        saved = self._saved_heard_ns.get(key)
-        if not isinstance(rule, SilenceRule) or saved is None or state.heard_ns is None:
+    def _late(self, device: DeviceRef, rules: RuleSet, reading: Reading) -> bool:
+        interval_s = device.reporting_interval_s or rules.reporting_interval_s
+        if interval_s is None:
             return False
-        window = rule.silence_ns(device.reporting_interval_s)
-        return window is None or state.heard_ns - saved < window // 3
+        lateness_ns = round(self._lateness_intervals * interval_s * NS_PER_S)
+        return self._lateness.late(device.pk, time_ns=reading.time_ns,
+                                   received_ns=reading.received_ns, lateness_ns=lateness_ns)
 
     def _schedule(self, key: StateKey) -> None:
         device = self._devices.get(key[0])

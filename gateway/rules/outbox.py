@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from core.vocabulary import Anomaly, AnomalySink
+from core.vocabulary import Anomaly, AnomalyKind, AnomalySink
 from gateway.rules import metrics
 from gateway.shielded import Shielded
 
@@ -33,7 +33,9 @@ class AnomalyOutbox:
 
     async def put(self, anomalies: Iterable[Anomaly]) -> None:
         for anomaly in anomalies:
-            log.info("anomaly %s: %s %s/%s (%s) at %s", anomaly.kind, anomaly.rule,
+            # An ongoing notice comes with every reading of an active rule: too many for INFO.
+            level = logging.DEBUG if anomaly.kind is AnomalyKind.ONGOING else logging.INFO
+            log.log(level, "anomaly %s: %s %s/%s (%s) at %s", anomaly.kind, anomaly.rule,
                      anomaly.estate_id, anomaly.device_id, anomaly.priority,
                      anomaly.at.isoformat())
             metrics.ANOMALIES.labels(kind=anomaly.kind, device_type=anomaly.device_type,

@@ -28,7 +28,7 @@ async def load_rule_states(sessions: async_sessionmaker[AsyncSession]) -> list[R
     query = select(
         StoredRuleState.rule, StoredRuleState.state, Device.id, Device.estate_id,
         Device.device_id, Device.device_type, Device.kind, Device.reporting_interval_s,
-        Device.enabled,
+        Device.enabled, Device.commissioning, Device.watched_since,
     ).join(Device, Device.id == StoredRuleState.device_pk)
     async with sessions() as session:
         rows = (await session.execute(query)).all()
@@ -36,7 +36,8 @@ async def load_rule_states(sessions: async_sessionmaker[AsyncSession]) -> list[R
     for row in rows:
         device = DeviceRef(pk=row.id, estate_id=row.estate_id, device_id=row.device_id,
                            device_type=row.device_type, kind=row.kind,
-                           reporting_interval_s=row.reporting_interval_s, enabled=row.enabled)
+                           reporting_interval_s=row.reporting_interval_s, enabled=row.enabled,
+                           commissioning=row.commissioning, watched_since=row.watched_since)
         state = row.state if isinstance(row.state, dict) else {}
         restored.append((device, row.rule, RuleState.from_json(state)))
     return restored

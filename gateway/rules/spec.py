@@ -154,10 +154,12 @@ class RuleSet:
     """The rules of one device type, split by what can trigger them, so a message only
     visits the rules it can affect."""
 
-    __slots__ = ("by_name", "conditions", "events", "rules", "silence")
+    __slots__ = ("by_name", "conditions", "events", "reporting_interval_s", "rules", "silence")
 
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, rules: tuple[Rule, ...],
+                 reporting_interval_s: float | None = None) -> None:
         self.rules = rules
+        self.reporting_interval_s = reporting_interval_s  # the profile's; a device may differ
         self.by_name: dict[str, Rule] = {rule.meta.name: rule for rule in rules}
         self.conditions = tuple(rule for rule in rules if isinstance(rule, ConditionRule))
         self.silence = tuple(rule for rule in rules if isinstance(rule, SilenceRule))

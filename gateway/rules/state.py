@@ -16,15 +16,14 @@ from gateway.model import Reading
 Snapshot = dict[str, Any]
 
 
-
 def _iso(time_ns: int) -> str:
     return ns_to_datetime(time_ns).isoformat(timespec="milliseconds")
 
 
 def reading_snapshot(reading: Reading) -> Snapshot:
-    """A reading as kept in rule state: its time, channel, values, event and seq."""
-    snapshot: Snapshot = {"time_ns": reading.time_ns, "channel": reading.topic.channel.value,
-                          "values": dict(reading.values)}
+    """A reading as kept in rule state: its ts, receipt time, channel, values, event, seq."""
+    snapshot: Snapshot = {"time_ns": reading.time_ns, "received_ns": reading.received_ns,
+                          "channel": reading.topic.channel.value, "values": dict(reading.values)}
     if reading.event is not None:
         snapshot["event"] = reading.event
     if reading.seq is not None:

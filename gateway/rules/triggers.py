@@ -1,8 +1,10 @@
 """How each kind of rule moves its state: on a reading, on an event, on hearing from the
 device, on an `offline` status, and when a deadline passes with no message at all.
 
-Each step returns the transition it caused (raised or cleared), or None. An active rule
-never raises again before it has cleared.
+Each step returns the transition it caused (raised or cleared), or None; a reading that
+still meets an active rule returns an ONGOING notice, which changes no state. An active rule
+never raises again before it has cleared. Runs and windows are timed on receipt
+(`received_ns`); a reading's `ts` (`time_ns`) only orders readings.
 """
 
 from __future__ import annotations
@@ -35,8 +37,19 @@ def _clear(state: RuleState, at_ns: int, readings: tuple[Snapshot, ...]) -> Tran
 
 # --- condition rules -----------------------------------------------------------------------
 
+def received_ns(snapshot: Snapshot) -> int:
+    """When the gateway heard it (states saved before receipt times were kept: the ts)."""
+    found: int = snapshot["received_ns"] if "received_ns" in snapshot else snapshot["time_ns"]
+    return found
+
+
+def _ongoing(snapshot: Snapshot) -> Transition:
+    return Transition(AnomalyKind.ONGOING, snapshot["time_ns"], (snapshot,))
+
+
 def on_telemetry(rule: ConditionRule, state: RuleState, values: Mapping[str, Scalar],
                  kind: str | None, snapshot: Snapshot) -> Transition | None:
+    """`ts` orders readings; the `for_s` run is timed on receipt (see device_profiles/README)."""
     verdict = rule.when.evaluate(values, kind)
     cleared: bool | None = None
     if state.active:
@@ -49,15 +62,17 @@ def on_telemetry(rule: ConditionRule, state: RuleState, values: Mapping[str, Sca
         return None
     state.last_ns = time_ns
     if state.active:
-        return _clear(state, time_ns, (snapshot,)) if cleared else None
+        if cleared:
+            return _clear(state, time_ns, (snapshot,))
+        return _ongoing(snapshot) if verdict else None
     if not verdict:
         state.reset_streak()
         return None
     if state.streak == 0:
-        state.since_ns, state.started = time_ns, snapshot
+        state.since_ns, state.started = received_ns(snapshot), snapshot
     state.streak += 1
     state.recent = [*state.recent, snapshot][-rule.in_a_row:]
-    return _fire_if_held(rule, state, time_ns)
+    return _fire_if_held(rule, state, received_ns(snapshot))
 
 
 def _condition_due_ns(rule: ConditionRule, state: RuleState) -> int | None:
@@ -74,26 +89,31 @@ def _fire_if_held(rule: ConditionRule, state: RuleState, now_ns: int) -> Transit
     if state.started is not None and state.started not in readings:
         readings.insert(0, state.started)  # the reading that started a `for_s` run
     state.reset_streak()
-    return _raise(state, max(due, readings[-1]["time_ns"]), tuple(readings))
+    # An instant rule keeps its reading's ts, so a redelivery raised twice is one detection.
+    at_ns = max(due, received_ns(readings[-1])) if rule.for_s else int(readings[-1]["time_ns"])
+    return _raise(state, at_ns, tuple(readings))
 
 
 # --- event rules ---------------------------------------------------------------------------
 
 def on_event(rule: EventRule, state: RuleState, snapshot: Snapshot) -> Transition | None:
     window_ns = round(rule.within_s * NS_PER_S)
-    events = sorted([*state.recent, snapshot], key=lambda item: int(item["time_ns"]))
-    newest: int = events[-1]["time_ns"]
-    state.recent = [item for item in events if item["time_ns"] >= newest - window_ns][-rule.count:]
-    state.last_ns = newest
-    if state.active or len(state.recent) < rule.count:
+    events = sorted([*state.recent, snapshot], key=received_ns)
+    newest = received_ns(events[-1])
+    state.recent = [item for item in events if received_ns(item) >= newest - window_ns]
+    state.recent = state.recent[-rule.count:]
+    state.last_ns = max(state.last_ns or 0, int(snapshot["time_ns"]))
+    if state.active:
+        return _ongoing(snapshot)
+    if len(state.recent) < rule.count:
         return None
-    return _raise(state, newest, tuple(state.recent))
+    return _raise(state, snapshot["time_ns"], tuple(state.recent))
 
 
 def _event_due_ns(rule: EventRule, state: RuleState) -> int | None:
     if not state.active or not state.recent:
         return None
-    return int(state.recent[-1]["time_ns"]) + round(rule.within_s * NS_PER_S)
+    return received_ns(state.recent[-1]) + round(rule.within_s * NS_PER_S)
 
 
 # --- silence rules -------------------------------------------------------------------------

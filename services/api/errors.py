@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from services.auth.errors import AuthError, NotAuthenticated, OutsideScope
 from services.workorders.errors import (
     AlreadyOpen,
+    ConditionActive,
     IllegalTransition,
     InvalidPolicy,
     InvalidReference,
@@ -81,6 +82,10 @@ class IllegalTransitionConflict(Conflict):
     code = "illegal_transition"
 
 
+class ConditionActiveConflict(Conflict):
+    code = "condition_active"
+
+
 class Unprocessable(ApiError):
     status_code = 422
     code = "invalid_reference"
@@ -111,12 +116,20 @@ def _from_work_order_error(exc: WorkOrderError) -> ApiError:
     return ApiError(message)
 
 
+def _condition_active(exc: ConditionActive) -> ApiError:
+    since = None if exc.since is None else exc.since.isoformat()
+    return ConditionActiveConflict(str(exc), extra={"work_order_id": exc.work_order_id,
+                                                    "since": since})
+
+
 def as_api_error(exc: Exception) -> ApiError | None:
     """The HTTP form of a domain error, or None for an exception that is not one."""
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, AuthError):
         return _from_auth_error(exc)
+    if isinstance(exc, ConditionActive):
+        return _condition_active(exc)
     if isinstance(exc, WorkOrderError):
         return _from_work_order_error(exc)
     return None

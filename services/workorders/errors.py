@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class WorkOrderError(Exception):
     """Root of the work-order service's errors."""
@@ -22,6 +24,19 @@ class IllegalTransition(WorkOrderError):
         super().__init__(f"cannot {action} a work order that is {current}")
         self.current = current
         self.action = action
+
+
+class ConditionActive(WorkOrderError):
+    """Closing a work order whose condition the sensor still reports, without confirming
+    (→ 409 `condition_active`; send the close again with `confirm: true`)."""
+
+    def __init__(self, work_order_id: int, since: datetime | None) -> None:
+        active = "" if since is None else f" since {since.isoformat()}"
+        super().__init__(
+            f"work order {work_order_id}: its condition is still active{active}; closing it "
+            "needs confirm=true, and the next reading that meets it opens a new work order")
+        self.work_order_id = work_order_id
+        self.since = since
 
 
 class AlreadyOpen(WorkOrderError):

@@ -4,7 +4,9 @@ The database enforces it: a partial unique index on (device_pk, rule) over the w
 that are not closed or cancelled, and one INSERT ... ON CONFLICT DO UPDATE per anomaly. Two
 gateways racing, a redelivered message or a flapping sensor therefore all land on the same row:
 a new condition counts as a recurrence; the very same anomaly again (same device, rule and
-detection time: a redelivery) changes nothing.
+detection time: a redelivery) changes nothing. Each work order keeps its condition's live
+state (active since, cleared at); a condition still there after its work order was closed
+opens a new one, linked to it (`previous_id`).
 """
 
 from __future__ import annotations
@@ -53,13 +55,16 @@ async def intake(session: AsyncSession, anomaly: Anomaly, *, now: datetime) -> I
     """Take one anomaly in; the caller commits (and alerts if `created`)."""
     if anomaly.kind is AnomalyKind.CLEARED:
         return await _cleared(session, anomaly, now)
-    row = await _upsert(session, anomaly, now)
+    if anomaly.kind is AnomalyKind.ONGOING:
+        return await _ongoing(session, anomaly, now)
+    previous = await _latest(session, anomaly, Status.CLOSED)
+    row = await _upsert(session, anomaly, now, follows=previous)
     if row is None:
         return await _duplicate(session, anomaly)
     work_order_id, count, status = row.id, row.recurrence_count, row.status
     if count == 0:
         await record(session, work_order_id, EventKind.RAISED, actor=SENSOR, at=now,
-                     data=_evidence(anomaly))
+                     data=_raised_evidence(anomaly, previous))
         return IntakeResult(work_order_id, created=True, recurrence_count=0)
     await record(session, work_order_id, EventKind.RECURRED, actor=SENSOR, at=now,
                  data={**_evidence(anomaly), "recurrence_count": count})
@@ -69,8 +74,67 @@ async def intake(session: AsyncSession, anomaly: Anomaly, *, now: datetime) -> I
     return IntakeResult(work_order_id, created=False, recurrence_count=count)
 
 
-async def _upsert(session: AsyncSession, anomaly: Anomaly,
-                  now: datetime) -> Row[tuple[int, int, str]] | None:
+def _raised_evidence(anomaly: Anomaly, previous: Earlier | None) -> dict[str, Any]:
+    evidence = _evidence(anomaly)
+    if previous is not None:
+        evidence["previous_id"] = previous.id
+    return evidence
+
+
+async def _ongoing(session: AsyncSession, anomaly: Anomaly, now: datetime) -> IntakeResult:
+    """A reading still meets an active rule: nothing while its work order is open; after it
+    was closed, a new work order linked to it (cancelled: staff said it is no job)."""
+    current = (await session.execute(
+        select(WorkOrder.id, WorkOrder.recurrence_count).where(_open_for(anomaly))
+    )).one_or_none()
+    if current is not None:
+        return IntakeResult(current.id, created=False, recurrence_count=current.recurrence_count,
+                            duplicate=True)
+    previous = await _latest(session, anomaly, None)
+    if previous is not None and previous.status != Status.CLOSED:
+        return IntakeResult(None, created=False, recurrence_count=0, duplicate=True)
+    row = await _upsert(session, anomaly, now, follows=previous, only_new=True)
+    if row is None:  # another intake opened it a moment ago
+        return await _duplicate(session, anomaly)
+    await record(session, row.id, EventKind.RAISED, actor=SENSOR, at=now,
+                 note="the condition was still there after the last work order was closed",
+                 data=_raised_evidence(anomaly, previous))
+    return IntakeResult(row.id, created=True, recurrence_count=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """The last work order of a device and rule, which a new one may follow."""
+
+    id: int
+    status: Status
+    condition_active: bool
+    condition_since: datetime | None
+
+
+async def _latest(session: AsyncSession, anomaly: Anomaly,
+                  status: Status | None) -> Earlier | None:
+    """The newest work order of the anomaly's device and rule (of `status`, if given)."""
+    statement = select(WorkOrder.id, WorkOrder.status, WorkOrder.condition_active,
+                       WorkOrder.condition_since).where(
+        WorkOrder.device_pk == anomaly.device_pk, WorkOrder.rule == anomaly.rule)
+    if status is not None:
+        statement = statement.where(WorkOrder.status == status)
+    row = (await session.execute(statement.order_by(WorkOrder.id.desc()).limit(1))).first()
+    return None if row is None else Earlier(*row)
+
+
+def _since(anomaly: Anomaly, follows: Earlier | None) -> datetime:
+    """Active since: from the order it follows if the condition never cleared in between."""
+    if anomaly.kind is AnomalyKind.ONGOING and follows is not None and follows.condition_active:
+        since: datetime = follows.condition_since or anomaly.at
+        return since
+    return anomaly.at
+
+
+async def _upsert(session: AsyncSession, anomaly: Anomaly, now: datetime, *,
+                  follows: Earlier | None,
+                  only_new: bool = False) -> Row[tuple[int, int, str]] | None:
     place = await device_place(session, anomaly.device_pk, anomaly.estate_id)
     deadlines = deadlines_for(anomaly.category, anomaly.priority, start=now,
                               policy=await policy_for(session, anomaly.estate_id))
@@ -83,18 +147,27 @@ async def _upsert(session: AsyncSession, anomaly: Anomaly,
         ack_due_at=deadlines.ack_due_at, resolve_due_at=deadlines.resolve_due_at,
         plan_due_at=deadlines.plan_due_at, escalation_level=0,
         ledger_colour=ledger_colour(anomaly.category), created_at=now, updated_at=now,
-        notify_residents=anomaly.notify_residents,
+        notify_residents=anomaly.notify_residents, condition_active=True,
+        condition_since=_since(anomaly, follows), condition_cleared_at=None,
+        previous_id=None if follows is None else follows.id,
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=[WorkOrder.device_pk, WorkOrder.rule],
-        index_where=text(OPEN_PREDICATE),
-        set_={"recurrence_count": WorkOrder.recurrence_count + 1,
-              "last_detected_at": statement.excluded.last_detected_at,
-              "updated_at": statement.excluded.updated_at},
-        where=or_(WorkOrder.last_detected_at.is_(None),
-                  WorkOrder.last_detected_at != statement.excluded.last_detected_at),
-    ).returning(WorkOrder.id, WorkOrder.recurrence_count, WorkOrder.status)
-    result = await session.execute(statement)
+    if only_new:
+        statement = statement.on_conflict_do_nothing(
+            index_elements=[WorkOrder.device_pk, WorkOrder.rule], index_where=text(OPEN_PREDICATE))
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=[WorkOrder.device_pk, WorkOrder.rule],
+            index_where=text(OPEN_PREDICATE),
+            set_={"recurrence_count": WorkOrder.recurrence_count + 1,
+                  "last_detected_at": statement.excluded.last_detected_at,
+                  "updated_at": statement.excluded.updated_at, "condition_active": True,
+                  "condition_since": statement.excluded.condition_since,
+                  "condition_cleared_at": None},
+            where=or_(WorkOrder.last_detected_at.is_(None),
+                      WorkOrder.last_detected_at != statement.excluded.last_detected_at),
+        )
+    result = await session.execute(
+        statement.returning(WorkOrder.id, WorkOrder.recurrence_count, WorkOrder.status))
     row: Row[tuple[int, int, str]] | None = result.one_or_none()
     return row
 
@@ -113,13 +186,23 @@ async def _duplicate(session: AsyncSession, anomaly: Anomaly) -> IntakeResult:
 
 
 async def _cleared(session: AsyncSession, anomaly: Anomaly, now: datetime) -> IntakeResult:
-    """The condition is gone: say so on the open work order, which people still close."""
+    """The condition is gone: say so on the open work order, which people still close, and
+    on any closed one that still showed it active."""
+    was_active = (await session.execute(
+        update(WorkOrder).where(
+            WorkOrder.device_pk == anomaly.device_pk, WorkOrder.rule == anomaly.rule,
+            WorkOrder.condition_active.is_(True))
+        .values(condition_active=False, condition_cleared_at=anomaly.at, updated_at=now)
+        .returning(WorkOrder.id).execution_options(synchronize_session=False)
+    )).scalars().all()
     row = (await session.execute(
         select(WorkOrder.id, WorkOrder.recurrence_count).where(_open_for(anomaly))
     )).one_or_none()
+    told = set(was_active) | ({row.id} if row is not None else set())
+    for work_order_id in sorted(told):
+        await record(session, work_order_id, EventKind.CLEARED, actor=SENSOR, at=now,
+                     data=_evidence(anomaly))
     if row is None:
         return IntakeResult(None, created=False, recurrence_count=0)
     await session.execute(update(WorkOrder).where(WorkOrder.id == row.id).values(updated_at=now))
-    await record(session, row.id, EventKind.CLEARED, actor=SENSOR, at=now,
-                 data=_evidence(anomaly))
     return IntakeResult(row.id, created=False, recurrence_count=row.recurrence_count)

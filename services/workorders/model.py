@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -24,3 +26,13 @@ class LedgerColour(StrEnum):
     GREEN = "green"  # done on the spot
     YELLOW = "yellow"  # needs up to 2 days
     RED = "red"  # needs several parties, up to 7 days
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionState:
+    """The live state of a sensor work order's condition: active since when, or cleared at
+    when (a work order staff reported has no condition: never active)."""
+
+    active: bool
+    since: datetime | None
+    cleared_at: datetime | None

@@ -121,6 +121,17 @@ class StaffNameList(BaseModel):
     count: int
 
 
+class ConditionPublic(BaseModel):
+    """The live state of the work order's condition: `active` since `since`, or cleared at
+    `cleared_at` (both null and not active: a reported work order, with no condition)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    active: bool
+    since: datetime | None
+    cleared_at: datetime | None
+
+
 class WorkOrderPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -158,6 +169,9 @@ class WorkOrderPublic(BaseModel):
     unit_name: str | None = None
     device: DeviceRef | None = None
     assignee_name: str | None = None
+    condition: ConditionPublic
+    previous_id: int | None = Field(
+        description="the closed work order of the same device and rule this one follows")
 
 
 class WorkOrderDetail(WorkOrderPublic):
@@ -210,6 +224,7 @@ class OnTimeStatsList(BaseModel):
 
 class TransitionRequest(BaseModel):
     note: str | None = Field(default=None, max_length=10_000)
+    confirm: bool = Field(default=False, description="close although the condition is active")
 
 
 class AssignRequest(BaseModel):

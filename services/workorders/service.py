@@ -25,6 +25,7 @@ from services.auth.tables import Staff, StaffEstate
 from services.workorders.deadlines import deadlines_for, ledger_colour, policy_for
 from services.workorders.errors import (
     AlreadyOpen,
+    ConditionActive,
     IllegalTransition,
     InvalidReference,
     WorkOrderNotFound,
@@ -111,21 +112,28 @@ async def create(session: AsyncSession, data: WorkOrderCreate, *, actor: Actor,
 
 
 async def transition(session: AsyncSession, work_order_id: int, action: Action, *, actor: Actor,
-                     now: datetime, note: str | None = None) -> WorkOrder:
-    """Move a work order along the state machine; IllegalTransition if `action` is not allowed."""
+                     now: datetime, note: str | None = None, confirm: bool = False) -> WorkOrder:
+    """Move a work order along the state machine; IllegalTransition if `action` is not allowed.
+
+    Closing while the condition is still active needs `confirm` (else ConditionActive)."""
     work_order = await _load(session, work_order_id)
     step = STEPS[action]
     previous = work_order.status
     if previous not in step.sources:
         raise IllegalTransition(previous, action)
+    still_active = action is Action.CLOSE and work_order.condition_active
+    if still_active and not confirm:
+        raise ConditionActive(work_order.id, work_order.condition_since)
     values: dict[str, Any] = {"status": step.target, "updated_at": now}
     if step.stamp is not None:
         values[step.stamp] = now
     if action is Action.REOPEN:
         values |= await _new_cycle(session, work_order, now)
     await _compare_and_set(session, work_order, action, values, expected={previous})
-    await record(session, work_order.id, step.event, actor=actor, at=now, note=note,
-                 data={"from": previous.value, "to": step.target.value})
+    data: dict[str, Any] = {"from": previous.value, "to": step.target.value}
+    if still_active:
+        data["condition_active"] = True
+    await record(session, work_order.id, step.event, actor=actor, at=now, note=note, data=data)
     return work_order
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
 from core.db import Base, StrEnumColumn, UtcDateTime
 from core.slug import SLUG_LENGTH
 from core.vocabulary import Category, Priority, Team
-from services.workorders.model import LedgerColour, Source, Status
+from services.workorders.model import ConditionState, LedgerColour, Source, Status
 from services.workorders.schemas import EventKind
 
 NAME_LENGTH = 200
@@ -79,6 +79,20 @@ class WorkOrder(Base):
     # unit then tells the unit's resident contacts too.
     notify_residents: Mapped[bool] = mapped_column(Boolean, default=False,
                                                    server_default=false())
+    # The rule's condition now, kept by the sensor's raises and clears.
+    condition_active: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
+    condition_since: Mapped[datetime | None] = _when()
+    condition_cleared_at: Mapped[datetime | None] = _when()
+    # The closed work order of the same device and rule this one follows, if any: the
+    # condition was still there, or came back, after it was closed.
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="SET NULL"))
+
+    @property
+    def condition(self) -> ConditionState:
+        return ConditionState(self.condition_active, self.condition_since,
+                              self.condition_cleared_at)
 
     # Loaded explicitly (service.get); never lazily behind an await. In insertion order:
     # under racing intakes the row lock orders the events, while their `at` was read

@@ -32,11 +32,14 @@ async def test_index_holds_every_device_with_its_registry_facts(
 
     rows = await read_registry(imported)
     assert set(index) == set(rows.devices)
-    assert index[("longdi", "ebike-42-01")] == DeviceRef(
+    ebike = index[("longdi", "ebike-42-01")]
+    assert ebike == DeviceRef(
         pk=rows.device("longdi", "ebike-42-01")["pk"], estate_id="longdi",
         device_id="ebike-42-01", device_type="ev_charger", kind="ebike",
-        reporting_interval_s=None, enabled=True,
+        reporting_interval_s=None, enabled=True, commissioning=False,
+        watched_since=ebike.watched_since,
     )
+    assert ebike.watched_since is not None
     assert index[("longdi", "light-41-2-3f")].reporting_interval_s == 300.0
     assert index[("longdi", "gate-north")].enabled is False
     assert index[("hongqi", "leak-01")].device_type == "leak_sensor"

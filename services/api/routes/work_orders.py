@@ -182,8 +182,9 @@ async def act_on_work_order(work_order_id: int, action: Action, session: Session
                             request: TransitionRequest | None = None) -> WorkOrderDetail:
     """acknowledge, start, resolve, close, cancel or reopen; 409 if the status forbids it."""
     await authorised(session, principal, work_order_id, action)
+    request = request or TransitionRequest()
     await service.transition(session, work_order_id, action, actor=actor_of(principal),
-                             now=now, note=None if request is None else request.note)
+                             now=now, note=request.note, confirm=request.confirm)
     await session.commit()
     return await detail(session, work_order_id, principal)
 

@@ -36,13 +36,16 @@ def set_clock(clock: ManualClock, seconds: float) -> None:
 
 
 class CollectingSink:
-    """An AnomalySink that keeps what it is given."""
+    """An AnomalySink that keeps what it is given: raises and clears in `received`, the
+    notices that an active rule's condition still holds in `ongoing`."""
 
     def __init__(self) -> None:
         self.received: list[Anomaly] = []
+        self.ongoing: list[Anomaly] = []
 
     async def __call__(self, anomaly: Anomaly) -> None:
-        self.received.append(anomaly)
+        ongoing = anomaly.kind is AnomalyKind.ONGOING
+        (self.ongoing if ongoing else self.received).append(anomaly)
 
     def of(self, rule: str, kind: AnomalyKind | None = None) -> list[Anomaly]:
         return [one for one in self.received

@@ -179,7 +179,7 @@ def test_many_silent_devices_keep_one_deadline_each() -> None:
     assert engine.pending_deadlines == len(lights)
 
 
-def test_heard_again_is_saved_once_per_third_of_the_silence_window_and_at_shutdown() -> None:
+def test_every_heard_again_is_saved_at_the_next_flush() -> None:
     rule = SilenceRule(META, intervals=3, offline_status=False, reporting_interval_s=60)
     engine = engine_with(rule)
     saved = []
@@ -187,6 +187,5 @@ def test_heard_again_is_saved_once_per_third_of_the_silence_window_and_at_shutdo
         engine.reading(LIGHT, telemetry(LIGHT, second, state="off"))
         saved.append([state["heard_ns"] for state in engine.take_changes().values()
                       if state is not None])
-    assert saved == [[at(0)], [], [at(70)], []]
-    assert [state and state["heard_ns"] for state in
-            engine.take_changes(everything=True).values()] == [at(80)]
+    assert saved == [[at(0)], [at(10)], [at(70)], [at(80)]]
+    assert engine.take_changes() == {}

@@ -123,6 +123,8 @@ async def test_after_close_the_same_condition_opens_a_new_work_order(
         sessions: Sessions, estate_id: str, pks: dict[str, int]) -> None:
     async with sessions.begin() as session:
         first = await intake(session, leak(estate_id, pks["leak-1"]), now=T0)
+        await intake(session, leak(estate_id, pks["leak-1"], seconds=60,
+                                   kind=AnomalyKind.CLEARED), now=T0)
     assert first.work_order_id is not None
     await close(sessions, first.work_order_id)
     again = leak(estate_id, pks["leak-1"], seconds=3600)
@@ -130,6 +132,10 @@ async def test_after_close_the_same_condition_opens_a_new_work_order(
         second = await intake(session, again, now=again.at)
     assert second.created
     assert second.work_order_id != first.work_order_id
+    async with sessions() as session:
+        follower = await get(session, second.work_order_id or 0)
+    assert follower.previous_id == first.work_order_id
+    assert (follower.condition.active, follower.condition.since) == (True, again.at)
 
 
 async def test_a_condition_back_after_resolve_reopens_the_work_order_with_new_deadlines(

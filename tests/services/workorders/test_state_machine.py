@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.vocabulary import Action, Category, Priority, Team
+from core.vocabulary import Action, AnomalyKind, Category, Priority, Team
 from services.auth.principal import Role
 from services.workorders.errors import (
     AlreadyOpen,
@@ -117,6 +117,8 @@ async def test_reopening_next_to_a_newer_open_work_order_is_refused(
         sessions: Sessions, estate_id: str, pks: dict[str, int]) -> None:
     async with sessions.begin() as session:
         first = await intake(session, leak(estate_id, pks["leak-1"]), now=T0)
+        await intake(session, leak(estate_id, pks["leak-1"], seconds=30,
+                                   kind=AnomalyKind.CLEARED), now=T0)
     await act(sessions, first.work_order_id or 0, *PATHS[Status.CLOSED])
     async with sessions.begin() as session:
         await intake(session, leak(estate_id, pks["leak-1"], seconds=60), now=T0)

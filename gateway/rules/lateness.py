@@ -1,0 +1,34 @@
+"""Which readings arrive late: long after the device's usual delay, e.g. replayed from a buffer.
+
+A device's clock may run minutes slow; that alone makes no reading late. What counts is the
+delay `receipt - ts` compared with the device's usual one, the smallest of its last
+OFFSET_WINDOW readings: a reading delayed `lateness` more than that is late. The first
+reading a gateway hears from a device sets its usual delay.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+
+OFFSET_WINDOW = 8
+
+
+class LatenessJudge:
+    """Per device, the delays of its last few readings (bounded: the oldest devices go)."""
+
+    def __init__(self, max_devices: int = 500_000) -> None:
+        self._delays: OrderedDict[int, deque[int]] = OrderedDict()
+        self._max_devices = max_devices
+
+    def late(self, device_pk: int, *, time_ns: int, received_ns: int, lateness_ns: int) -> bool:
+        delay = received_ns - time_ns
+        recent = self._delays.get(device_pk)
+        if recent is None:
+            recent = self._delays[device_pk] = deque(maxlen=OFFSET_WINDOW)
+            if len(self._delays) > self._max_devices:
+                self._delays.popitem(last=False)
+        usual = min(recent, default=delay)
+        # Late readings join the window too, so a clock set back for good is learnt within
+        # OFFSET_WINDOW readings instead of silencing the device's rules.
+        recent.append(delay)
+        return delay - usual > lateness_ns
