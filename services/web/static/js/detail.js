@@ -99,7 +99,10 @@ EO.detailPart = () => ({
       await this.send("comments", { text: this.noteText.trim() });
     } else {
       if (action === "resolve" && !this.noteText.trim()) return;
-      await this.send(action, { note: this.noteText.trim() || null });
+      const body = { note: this.noteText.trim() || null };
+      // The form told the user the sensor still reports the fault; sending is the confirmation.
+      if (action === "close" && this.conditionActive()) body.confirm = true;
+      await this.send(action, body);
     }
   },
   cancelPending() { this.pending = null; this.actionError = ""; },
