@@ -20,7 +20,7 @@ from core.db import Base
 from device_profiles import ProfileSet
 from registry.estate_file import RegistryImportError, load_estate_file, locate
 from registry.schema import DeviceIn, EstateFile, EstateIn
-from registry.tables import Building, Device, Estate, Unit
+from registry.tables import BridgeLink, Building, Device, Estate, Unit
 
 __all__ = [
     "ImportSummary",
@@ -165,8 +165,23 @@ async def _import_devices(session: AsyncSession, estate: EstateIn,
     existing = {row.device_id: row for row in rows}
     for device in estate.devices:
         values = _device_values(estate.id, device, buildings, units)
-        _, outcome = _upsert(session, Device, existing.get(device.id), values)
+        existing[device.id], outcome = _upsert(session, Device, existing.get(device.id), values)
         summary.devices.add(outcome)
+    await session.flush()
+    for device in estate.devices:
+        await _import_links(session, existing[device.id].id, device.bridge_addresses)
+
+
+async def _import_links(session: AsyncSession, device_pk: int,
+                        addresses: Mapping[str, str]) -> None:
+    """The device's name on each bridge the file gives; names it does not give are kept."""
+    if not addresses:
+        return
+    rows = await session.scalars(select(BridgeLink).where(BridgeLink.device_pk == device_pk))
+    existing = {row.bridge: row for row in rows}
+    for bridge, address in addresses.items():
+        values = {"device_pk": device_pk, "bridge": bridge, "address": address}
+        _upsert(session, BridgeLink, existing.get(bridge), values)
     await session.flush()
 
 
