@@ -95,7 +95,7 @@ def test_the_dashboards_are_valid_and_name_only_provisioned_data_sources() -> No
         assert len(set(ids)) == len(ids), f"{path.name}: panel ids repeat"
         for panel in panels(dashboard):
             grid = panel["gridPos"]
-            assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24, f"{path.name}: {panel}"
+            assert grid["x"] + grid["w"] <= 24, f"{path.name}: {panel['title']} is too wide"
             for target in panel.get("targets", []):
                 source = target["datasource"]
                 assert sources.get(source["uid"]) == source["type"], f"{path.name}: {source}"
@@ -108,7 +108,8 @@ def test_compose_mounts_the_folders_the_provisioning_reads() -> None:
     dashboards_path = provider["providers"][0]["options"]["path"]
     assert f"./deploy/grafana/dashboards:{dashboards_path}:ro" in volumes
     assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in volumes
-    home = compose["services"]["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    environment = compose["services"]["grafana"]["environment"]
+    home = environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
     assert Path(home).parent == Path(dashboards_path)
     assert (GRAFANA / "dashboards" / Path(home).name).is_file()
 
