@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -17,6 +18,10 @@ from ocpp.v16 import ChargePoint, call
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus, Measurand, UnitOfMeasure
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
+
+# The ocpp package logs every frame at INFO; a simulated charger's frames are not news.
+WIRE_LOG = logging.getLogger("simulators.ocpp.wire")
+WIRE_LOG.setLevel(logging.WARNING)
 
 
 def now_iso() -> str:
@@ -74,7 +79,7 @@ async def connected_charge_point(url: str, charge_point_id: str,
                                   subprotocols=[Subprotocol("ocpp1.6")],
                                   open_timeout=10) as connection:
         charge_point = SimChargePoint(charge_point_id, connection,
-                                      response_timeout=response_timeout_s)
+                                      response_timeout=response_timeout_s, logger=WIRE_LOG)
         listener = asyncio.create_task(_listen(charge_point, connection),
                                        name=f"ocpp-{charge_point_id}")
         try:

@@ -31,6 +31,7 @@ from bridges.settings import OcppSettings
 from registry.queries import DeviceRef
 
 log = logging.getLogger(__name__)
+logging.getLogger("bridges.ocpp.wire").setLevel(logging.WARNING)
 BRIDGE = "ocpp"
 SUBPROTOCOL = Subprotocol("ocpp1.6")
 

@@ -18,6 +18,8 @@ from bridges.ocpp.translate import meter_readings, status_values
 from registry.queries import DeviceRef
 
 log = logging.getLogger(__name__)
+# The ocpp package logs every frame at INFO: its own logger, quiet unless asked (DEBUG).
+WIRE_LOG = logging.getLogger("bridges.ocpp.wire")
 
 
 def now_iso() -> str:
@@ -31,7 +33,7 @@ class ChargePointSession(ChargePoint):
     def __init__(self, charge_point_id: str, connection: Any, *, device: DeviceRef,
                  publish: Publish, heartbeat_interval_s: int,
                  next_transaction_id: Callable[[], int]) -> None:
-        super().__init__(charge_point_id, connection)
+        super().__init__(charge_point_id, connection, logger=WIRE_LOG)
         self.device = device
         self._publish = publish
         self._heartbeat_interval_s = heartbeat_interval_s
