@@ -83,6 +83,7 @@ async def run_zigbee2mqtt_leak_sensor(config: BridgedFlavours) -> None:
         try:
             await _coordinator(config, clock)
         except aiomqtt.MqttError as exc:
+            _raise_if_cancelled()
             log.info("simulated zigbee2mqtt: broker connection lost (%s); reconnecting", exc)
             await asyncio.sleep(1.0)
 
@@ -99,8 +100,17 @@ async def _coordinator(config: BridgedFlavours, clock: _SimTime) -> None:
             now = clock.now()
             wet = config.faults and config.leak_at_s <= now < config.leak_at_s + config.leak_for_s
             await client.publish(topic, sjcgq11lm_state(wet=wet, reports=reports), qos=1)
+            _raise_if_cancelled()  # 3.11's wait_for (inside publish) can swallow a cancel
             reports += 1
             await clock.until(_next_report(now, config))
+
+
+def _raise_if_cancelled() -> None:
+    """A client may turn a cancellation into its own error, or (Python 3.11's wait_for)
+    swallow it: stop all the same."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _next_report(now: float, config: BridgedFlavours) -> float:
@@ -118,6 +128,7 @@ async def run_ocpp_charger(config: BridgedFlavours) -> None:
             async with connected_charge_point(config.ocpp_url, OCPP_CHARGER.ocpp) as charger:
                 await _charge(charger, config, _SimTime(config.speed))
         except (TimeoutError, OSError, websockets.WebSocketException) as exc:
+            _raise_if_cancelled()
             log.info("simulated charger: central system not reachable (%s); retrying", exc)
             await asyncio.sleep(1.0)
 
@@ -134,6 +145,7 @@ async def _charge(charger: SimChargePoint, config: BridgedFlavours, clock: _SimT
         energy_wh += 7_000 * config.meter_every_s / 3600
         await charger.meter(1, energy_wh=energy_wh, power_w=7_000,
                             temperature_c=38.0 + min(tick, 10), transaction_id=transaction)
+        _raise_if_cancelled()  # 3.11's wait_for (inside call) can swallow a cancel
         in_fault = config.faults and (
             config.fault_at_s <= clock.now() < config.fault_at_s + config.fault_for_s)
         if in_fault != faulted:
