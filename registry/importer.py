@@ -102,6 +102,20 @@ def check_against_profiles(estates: EstateFile, profiles: ProfileSet) -> None:
                 raise RegistryImportError(where, f"{field_name}: {problem[1]}")
 
 
+def check_bridge_addresses(estates: EstateFile) -> None:
+    """A bridge's name for a device (a Zigbee2MQTT friendly name, an OCPP charge point id)
+    stands for one device only, across every estate of the file."""
+    seen: dict[tuple[str, str], str] = {}
+    for i, estate in enumerate(estates.estates):
+        for j, device in enumerate(estate.devices):
+            for bridge, address in device.bridge_addresses.items():
+                first = seen.setdefault((bridge, address), f"{estate.id}/{device.id}")
+                if first != f"{estate.id}/{device.id}":
+                    where, name = locate(estates, ("estates", i, "devices", j, bridge))
+                    raise RegistryImportError(
+                        where, f"{name}: {address!r} already names device {first}")
+
+
 def _upsert(session: AsyncSession, model: type[RowT], existing: RowT | None,
             values: Mapping[str, Any]) -> tuple[RowT, Outcome]:
     if existing is None:
@@ -200,6 +214,7 @@ async def import_estates(sessions: async_sessionmaker[AsyncSession], estates: Es
                          profiles: ProfileSet) -> ImportSummary:
     """Create or update everything in `estates` in one transaction; idempotent."""
     check_against_profiles(estates, profiles)
+    check_bridge_addresses(estates)
     summary = ImportSummary()
     try:
         async with sessions.begin() as session:
