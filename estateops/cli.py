@@ -244,3 +244,33 @@ def simulate(
 async def _report(simulation: Any) -> None:
     stats = await simulation
     typer.echo(str(stats))
+
+
+@app.command()
+def zigbee2mqtt(
+    ctx: typer.Context,
+    base_topic: Annotated[str | None, Opt(help="Zigbee2MQTT's base topic [zigbee2mqtt]")] = None,
+    metrics_port: Annotated[int | None, Opt(help="Serve Prometheus metrics on this port")] = None,
+) -> None:
+    """Bridge a Zigbee2MQTT coordinator on the same broker: its linked devices' state and
+    availability republished per the device contract."""
+    from estateops.run_bridges import run_zigbee2mqtt
+
+    settings = _settings(ctx, bridges__zigbee2mqtt={"base_topic": base_topic} if base_topic
+                         else None)
+    _run(run_zigbee2mqtt(settings, metrics_port))
+
+
+@app.command()
+def ocpp(
+    ctx: typer.Context,
+    host: Annotated[str | None, Opt(help="Address to listen on [0.0.0.0]")] = None,
+    port: Annotated[int | None, Opt(help="Port for ws://host:port/ocpp/<id> [9000]")] = None,
+    metrics_port: Annotated[int | None, Opt(help="Serve Prometheus metrics on this port")] = None,
+) -> None:
+    """OCPP 1.6J central system: chargers linked in the registry connect by WebSocket."""
+    from estateops.run_bridges import run_ocpp
+
+    given = {key: value for key, value in {"host": host, "port": port}.items()
+             if value is not None}
+    _run(run_ocpp(_settings(ctx, bridges__ocpp=given or None), metrics_port))

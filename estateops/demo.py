@@ -15,10 +15,12 @@ from core.vocabulary import Team
 from estateops.broker import embedded_broker
 from estateops.resources import open_resources
 from estateops.run import api_server, open_operations, serve_until_stopped
+from estateops.run_bridges import Bridges, open_bridges
 from estateops.settings import Settings
 from registry.importer import import_estates
 from registry.schema import EstateFile
 from services.workorders.recipients import add_alert_route
+from simulators.bridged import BridgedFlavours, run_bridged_flavours, with_bridged_devices
 from simulators.estate import build_estate
 from simulators.faults import FaultPlan, default_plan
 from simulators.runner import SimulationConfig, simulate
@@ -34,6 +36,7 @@ class DemoOptions:
     faults: bool = True
     duration_s: float | None = None
     alert_urls: tuple[str, ...] = ()
+    ocpp_port: int = 9000
 
 
 def _port_or_free(port: int, host: str = "127.0.0.1") -> int:
@@ -60,6 +63,11 @@ async def _broker_for(settings: Settings, options: DemoOptions) -> AsyncIterator
         yield settings.with_changes({"mqtt": {"url": url}})
 
 
+def _with_ocpp_on_loopback(settings: Settings, options: DemoOptions) -> Settings:
+    port = _port_or_free(options.ocpp_port)
+    return settings.with_changes({"bridges": {"ocpp": {"host": "127.0.0.1", "port": port}}})
+
+
 def _banner(settings: Settings, devices: int) -> str:
     api = f"http://{settings.api.host}:{settings.api.port}"
     store = settings.influx.url or f"embedded ({settings.embedded_telemetry_path})"
@@ -73,7 +81,10 @@ def _banner(settings: Settings, devices: int) -> str:
         f"  MQTT broker               {settings.mqtt.url}",
         f"  telemetry store           {store}",
         f"  registry                  {settings.effective_database_url}",
-        f"  simulated devices         {devices}",
+        f"  simulated devices         {devices}, two of them behind bridges:",
+        f"    Zigbee2MQTT leak sensor  topic {settings.bridges.zigbee2mqtt.base_topic}/#",
+        f"    OCPP 1.6J charger        ws://{settings.bridges.ocpp.host}:"
+        f"{settings.bridges.ocpp.port}/ocpp/<charge point id>",
         "Press Ctrl-C to stop.",
         "",
     ])
@@ -88,12 +99,34 @@ async def _route_alerts(sessions: async_sessionmaker[AsyncSession], estate: Esta
                     await add_alert_route(session, estate_id=entry.id, team=team, apprise_url=url)
 
 
+def _flavours(settings: Settings, options: DemoOptions) -> BridgedFlavours:
+    """A Zigbee2MQTT leak sensor and an OCPP charger, talking to the demo's bridges."""
+    ocpp = settings.bridges.ocpp
+    return BridgedFlavours(
+        broker=settings.mqtt.broker_options(client_id="demo-sim"),
+        ocpp_url=f"ws://{ocpp.host}:{ocpp.port}/ocpp", speed=options.speed,
+        faults=options.faults, base_topic=settings.bridges.zigbee2mqtt.base_topic)
+
+
+def _start_bridges(tasks: asyncio.TaskGroup, bridges: Bridges, settings: Settings,
+                   options: DemoOptions) -> list[asyncio.Task[None]]:
+    return [
+        tasks.create_task(bridges.zigbee2mqtt.run(), name="zigbee2mqtt"),
+        tasks.create_task(bridges.ocpp.run(), name="ocpp"),
+        tasks.create_task(run_bridged_flavours(_flavours(settings, options)),
+                          name="bridged-devices"),
+    ]
+
+
 async def run_demo(given: Settings, options: DemoOptions) -> None:
     estate = build_estate(buildings=options.buildings)
-    devices = sum(len(entry.devices) for entry in estate.estates)
-    async with (_broker_for(given, options) as settings, open_resources(settings) as resources,
-                open_operations(resources) as operations):
-        summary = await import_estates(resources.sessions, estate, resources.profiles)
+    registered = with_bridged_devices(estate)
+    devices = sum(len(entry.devices) for entry in registered.estates)
+    async with (_broker_for(_with_ocpp_on_loopback(given, options), options) as settings,
+                open_resources(settings) as resources,
+                open_operations(resources) as operations,
+                open_bridges(settings, resources.sessions, resources.profiles) as bridges):
+        summary = await import_estates(resources.sessions, registered, resources.profiles)
         log.info("registry: %s", summary)
         await _route_alerts(resources.sessions, estate, options.alert_urls)
         gateway = operations.gateway
@@ -107,8 +140,10 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
             operations_task = tasks.create_task(operations.run(), name="operations")
             tasks.create_task(serve_until_stopped(server), name="api")
             await asyncio.wait_for(gateway.connected.wait(), timeout=30)
+            bridged = _start_bridges(tasks, bridges, settings, options)
             print(_banner(settings, devices), flush=True)
             stats = await simulate(config)
             log.info("simulation ended: %s", stats)
             server.should_exit = True
-            operations_task.cancel()
+            for task in (operations_task, *bridged):
+                task.cancel()

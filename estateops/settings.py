@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bridges.settings import BridgeSettings
 from connectors.mqtt import MqttSettings
 from connectors.store.settings import InfluxSettings
 from gateway.settings import GatewaySettings
@@ -21,8 +22,8 @@ from services.api.settings import ApiSettings
 from services.auth.settings import AuthSettings
 
 __all__ = [
-    "ApiSettings", "AuthSettings", "GatewaySettings", "InfluxSettings", "MqttSettings",
-    "Settings", "get_settings",
+    "ApiSettings", "AuthSettings", "BridgeSettings", "GatewaySettings", "InfluxSettings",
+    "MqttSettings", "Settings", "get_settings",
 ]
 
 DEFAULT_DATA_DIR = Path("var")
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    bridges: BridgeSettings = Field(default_factory=BridgeSettings)
     log_level: str = "INFO"
 
     @property

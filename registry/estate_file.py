@@ -142,7 +142,7 @@ REQUIRED_COLUMNS = ("estate_id", "estate_name", "device_id", "device_type")
 DEVICE_COLUMNS = {
     "id": "device_id", "type": "device_type", "name": "display_name", "building": "building_code",
     "unit": "unit_code", "location": "location", "kind": "kind",
-    "reporting_interval_s": "reporting_interval_s",
+    "reporting_interval_s": "reporting_interval_s", "zigbee2mqtt": "zigbee2mqtt", "ocpp": "ocpp",
 }
 # Model field -> CSV column, per kind of entity, so that errors name the column.
 CSV_COLUMN_OF = {

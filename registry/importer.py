@@ -20,7 +20,7 @@ from core.db import Base
 from device_profiles import ProfileSet
 from registry.estate_file import RegistryImportError, load_estate_file, locate
 from registry.schema import DeviceIn, EstateFile, EstateIn
-from registry.tables import Building, Device, Estate, Unit
+from registry.tables import BridgeLink, Building, Device, Estate, Unit
 
 __all__ = [
     "ImportSummary",
@@ -102,6 +102,20 @@ def check_against_profiles(estates: EstateFile, profiles: ProfileSet) -> None:
                 raise RegistryImportError(where, f"{field_name}: {problem[1]}")
 
 
+def check_bridge_addresses(estates: EstateFile) -> None:
+    """A bridge's name for a device (a Zigbee2MQTT friendly name, an OCPP charge point id)
+    stands for one device only, across every estate of the file."""
+    seen: dict[tuple[str, str], str] = {}
+    for i, estate in enumerate(estates.estates):
+        for j, device in enumerate(estate.devices):
+            for bridge, address in device.bridge_addresses.items():
+                first = seen.setdefault((bridge, address), f"{estate.id}/{device.id}")
+                if first != f"{estate.id}/{device.id}":
+                    where, name = locate(estates, ("estates", i, "devices", j, bridge))
+                    raise RegistryImportError(
+                        where, f"{name}: {address!r} already names device {first}")
+
+
 def _upsert(session: AsyncSession, model: type[RowT], existing: RowT | None,
             values: Mapping[str, Any]) -> tuple[RowT, Outcome]:
     if existing is None:
@@ -166,8 +180,23 @@ async def _import_devices(session: AsyncSession, estate: EstateIn,
     existing = {row.device_id: row for row in rows}
     for device in estate.devices:
         values = _device_values(estate.id, device, buildings, units)
-        _, outcome = _upsert(session, Device, existing.get(device.id), values)
+        existing[device.id], outcome = _upsert(session, Device, existing.get(device.id), values)
         summary.devices.add(outcome)
+    await session.flush()
+    for device in estate.devices:
+        await _import_links(session, existing[device.id].id, device.bridge_addresses)
+
+
+async def _import_links(session: AsyncSession, device_pk: int,
+                        addresses: Mapping[str, str]) -> None:
+    """The device's name on each bridge the file gives; names it does not give are kept."""
+    if not addresses:
+        return
+    rows = await session.scalars(select(BridgeLink).where(BridgeLink.device_pk == device_pk))
+    existing = {row.bridge: row for row in rows}
+    for bridge, address in addresses.items():
+        values = {"device_pk": device_pk, "bridge": bridge, "address": address}
+        _upsert(session, BridgeLink, existing.get(bridge), values)
     await session.flush()
 
 
@@ -186,6 +215,7 @@ async def import_estates(sessions: async_sessionmaker[AsyncSession], estates: Es
                          profiles: ProfileSet) -> ImportSummary:
     """Create or update everything in `estates` in one transaction; idempotent."""
     check_against_profiles(estates, profiles)
+    check_bridge_addresses(estates)
     summary = ImportSummary()
     try:
         async with sessions.begin() as session:

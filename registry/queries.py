@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.tables import Device
+from registry.tables import BridgeLink, Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +58,12 @@ async def find_device(session: AsyncSession, estate_id: str, device_id: str) -> 
     query = _device_refs().where(Device.estate_id == estate_id, Device.device_id == device_id)
     row = (await session.execute(query)).one_or_none()
     return _ref(row) if row is not None else None
+
+
+async def load_bridge_links(session: AsyncSession, bridge: str) -> dict[str, DeviceRef]:
+    """The devices a bridge (`zigbee2mqtt`, `ocpp`) knows, keyed by its name for them."""
+    query = (_device_refs().add_columns(BridgeLink.address)
+             .join(BridgeLink, BridgeLink.device_pk == Device.id)
+             .where(BridgeLink.bridge == bridge))
+    result = await session.execute(query)
+    return {row.address: _ref(row) for row in result}

@@ -11,6 +11,9 @@ from device_profiles.schema import Kind
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Zigbee2MQTT friendly names: no MQTT wildcards, no leading/trailing "/".
+FriendlyName = Annotated[str, Field(pattern=r"^[^/#+\s]([^#+]{0,198}[^/#+\s])?$")]
+ChargePointId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,48}$")]
 
 
 class ImportModel(BaseModel):
@@ -41,6 +44,16 @@ class DeviceIn(ImportModel):
     enabled: bool = True
     # Not installed yet: never missed before its first report (see registry/README.md).
     commissioning: bool = False
+    # Names a bridge knows the device by (see bridges/): a Zigbee2MQTT friendly name (may
+    # contain "/"), an OCPP 1.6 charge point identity (chargeBoxIdentity, at most 48).
+    zigbee2mqtt: FriendlyName | None = None
+    ocpp: ChargePointId | None = None
+
+    @property
+    def bridge_addresses(self) -> dict[str, str]:
+        """{bridge: address} of the bridges that know this device."""
+        given = {"zigbee2mqtt": self.zigbee2mqtt, "ocpp": self.ocpp}
+        return {bridge: address for bridge, address in given.items() if address is not None}
 
     @model_validator(mode="after")
     def _unit_needs_building(self) -> DeviceIn:
@@ -83,5 +96,5 @@ class EstateFile(ImportModel):
 CSV_COLUMNS = (
     "estate_id", "estate_name", "zone", "building_code", "building_name", "unit_code",
     "unit_name", "device_id", "device_type", "display_name", "location", "kind",
-    "reporting_interval_s",
+    "reporting_interval_s", "zigbee2mqtt", "ocpp",
 )

@@ -20,6 +20,9 @@ from core.clock import utcnow
 from core.db import Base, UtcDateTime
 from core.slug import KIND_LENGTH, SLUG_LENGTH
 
+BRIDGE_LENGTH = 32
+ADDRESS_LENGTH = 200
+
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -98,3 +101,20 @@ class Device(TimestampMixin, Base):
         if starts:
             self.watched_since = utcnow()
         return value
+
+
+class BridgeLink(TimestampMixin, Base):
+    """How a bridge names a device: a Zigbee2MQTT friendly name, an OCPP charge point id.
+
+    `bridge` is the bridge's name (`zigbee2mqtt`, `ocpp`); `address` is unique per bridge,
+    so a bridge finds the one estate and device a name stands for.
+    """
+
+    __tablename__ = "bridge_links"
+    __table_args__ = (UniqueConstraint("bridge", "address"),
+                      UniqueConstraint("device_pk", "bridge"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_pk: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    bridge: Mapped[str] = mapped_column(String(BRIDGE_LENGTH))
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))

@@ -20,6 +20,7 @@ from core.db import open_database
 from gateway.rules.tables import RuleOverride
 from registry.tables import Device
 from services.workorders.tables import WorkOrder
+from simulators.bridged import OCPP_CHARGER, Z2M_LEAK
 from simulators.estate import build_estate, write_estate_yaml
 from simulators.faults import FaultKind, default_plan
 from tests.fixtures.processes import free_port
@@ -103,6 +104,8 @@ def test_each_demo_fault_becomes_one_work_order_and_alerts_staff(
     expected = {(fault.device_id, RULE_OF_FAULT[fault.kind])
                 for fault in default_plan(estate).faults if fault.kind in RULE_OF_FAULT}
     assert len(expected) == len(RULE_OF_FAULT)  # each fault on its own device
+    # The devices behind bridges: a Zigbee2MQTT leak, an OCPP HighTemperature fault.
+    expected |= {(Z2M_LEAK.id, "water_leak"), (OCPP_CHARGER.id, "fault")}
     for key in sorted(expected):
         orders = work_orders.get(key, [])
         assert len(orders) == 1, (key, demo.stderr[-3000:])

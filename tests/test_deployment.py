@@ -29,8 +29,9 @@ ENV_EXAMPLE = REPO / "deploy" / ".env.example"
 MOSQUITTO_DIR = REPO / "deploy" / "mosquitto"
 DEPLOYMENT_DOC = REPO / "docs" / "deployment.md"
 SECRETS = ("POSTGRES_PASSWORD", "MQTT_SERVICE_PASSWORD", "INFLUX_ADMIN_PASSWORD",
-           "INFLUX_ADMIN_TOKEN", "INFLUX_TOKEN", "JWT_SECRET")
-SERVICES = {"mosquitto", "influxdb", "postgres", "migrate", "gateway", "api", "simulator"}
+           "INFLUX_ADMIN_TOKEN", "INFLUX_TOKEN", "JWT_SECRET", "GRAFANA_ADMIN_PASSWORD")
+SERVICES = {"mosquitto", "influxdb", "postgres", "migrate", "gateway", "api", "simulator",
+            "grafana"}
 # Used until estateops/cli.py exists; then its typer app is the only truth.
 KNOWN_COMMANDS: dict[tuple[str, ...], set[str]] = {
     ("migrate",): set(), ("registry", "import"): set(), ("gateway",): {"--metrics-port"},

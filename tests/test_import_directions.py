@@ -26,8 +26,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "gateway": frozenset({"core", "device_profiles", "connectors", "registry"}),
     "services": frozenset({"core", "device_profiles", "connectors", "registry", "gateway"}),
     "simulators": frozenset({"core", "device_profiles", "connectors", "registry"}),
+    "bridges": frozenset({"core", "device_profiles", "connectors", "registry"}),
     "estateops": frozenset({"core", "device_profiles", "connectors", "registry", "gateway",
-                            "services", "simulators"}),
+                            "services", "simulators", "bridges"}),
 }
 # Of the gateway, the services read only the tables it writes (last state, dead letters).
 NARROW: dict[tuple[str, str], frozenset[str]] = {
