@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from core.db import MAX_SQL_INTEGER
 from services.api.deps import EstateScope, ProfilesDep, SessionDep, VisibleEstate
 from services.api.models import DeviceList, DevicePublic, ErrorPublic
 from services.api.queries.devices import (
@@ -29,7 +30,7 @@ async def read_devices(
     device_type: Annotated[str | None, Query(alias="type", description="device type")] = None,
     online: Annotated[bool | None, Query(description="last reported status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> DeviceList:
     filters = DeviceFilters(estate_id=estate, building_code=building,
                             device_type=device_type, online=online, estates=scope)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import MAX_SQL_INTEGER
 from core.vocabulary import Action, Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
 from services.api.models import ErrorPublic
@@ -44,6 +45,9 @@ CONFLICT: Responses = {409: {"model": ErrorPublic,
                              "description": "not allowed in the work order's current status"}}
 
 
+# A work order's id in the path: an id no database can hold is refused with 422.
+WorkOrderId = Annotated[int, Path(ge=1, le=MAX_SQL_INTEGER)]
+
 ALERTED_PRIORITIES = frozenset({Priority.P1, Priority.P2})
 DEFAULT_STATS_WINDOW = timedelta(days=30)
 
@@ -57,7 +61,7 @@ def target_of(work_order: WorkOrder) -> WorkTarget:
                       team=work_order.team)
 
 
-async def authorised(session: AsyncSession, principal: Principal, work_order_id: int,
+async def authorised(session: AsyncSession, principal: Principal, work_order_id: WorkOrderId,
                      operation: Operation) -> WorkOrder:
     """The work order, once the policy allows `operation` on it (else 404 or 403)."""
     work_order = await service.get(session, work_order_id)
@@ -86,7 +90,7 @@ async def read_work_orders(filters: Annotated[WorkOrderFilters, Query()], sessio
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderDetail, responses=NOT_FOUND)
-async def read_work_order(work_order_id: int, session: SessionDep,
+async def read_work_order(work_order_id: WorkOrderId, session: SessionDep,
                           principal: CurrentStaff) -> WorkOrderDetail:
     work_order = await authorised(session, principal, work_order_id, Access.READ)
     return WorkOrderDetail.model_validate(work_order)
@@ -109,7 +113,7 @@ async def create_work_order(data: WorkOrderCreate, session: SessionDep,
 
 @router.post("/work-orders/{work_order_id}/assign", response_model=WorkOrderDetail,
              responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT})
-async def assign_work_order(work_order_id: int, request: AssignRequest, session: SessionDep,
+async def assign_work_order(work_order_id: WorkOrderId, request: AssignRequest, session: SessionDep,
                             principal: CurrentStaff, now: NowDep, notifier: NotifierDep,
                             background: BackgroundTasks) -> WorkOrderDetail:
     await authorised(session, principal, work_order_id, Access.ASSIGN)
@@ -123,7 +127,7 @@ async def assign_work_order(work_order_id: int, request: AssignRequest, session:
 
 @router.post("/work-orders/{work_order_id}/comments", status_code=201,
              response_model=WorkOrderEventPublic, responses={**NOT_FOUND, **FORBIDDEN})
-async def comment_on_work_order(work_order_id: int, request: CommentCreate,
+async def comment_on_work_order(work_order_id: WorkOrderId, request: CommentCreate,
                                 session: SessionDep, principal: CurrentStaff,
                                 now: NowDep) -> WorkOrderEventPublic:
     await authorised(session, principal, work_order_id, Access.COMMENT)
@@ -136,7 +140,7 @@ async def comment_on_work_order(work_order_id: int, request: CommentCreate,
 # After the fixed paths above: `{action}` would otherwise also match "assign" and "comments".
 @router.post("/work-orders/{work_order_id}/{action}", response_model=WorkOrderDetail,
              responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT})
-async def act_on_work_order(work_order_id: int, action: Action, session: SessionDep,
+async def act_on_work_order(work_order_id: WorkOrderId, action: Action, session: SessionDep,
                             principal: CurrentStaff, now: NowDep,
                             request: TransitionRequest | None = None) -> WorkOrderDetail:
     """acknowledge, start, resolve, close, cancel or reopen; 409 if the status forbids it."""
