@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
+from starlette.status import HTTP_405_METHOD_NOT_ALLOWED
 
 from services.api.errors import (
     DOMAIN_ERRORS,
@@ -51,10 +53,25 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return _response(InvalidRequest(message), errors=problems)
 
 
-async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _template(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the API documents at this path (Starlette names only one route's)."""
+    paths: dict[str, dict[str, object]] = request.app.openapi().get("paths", {})
+    methods = {method.upper() for path, operations in paths.items()
+               if _template(path).match(request.url.path) for method in operations}
+    return ", ".join(sorted(methods))
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == HTTP_405_METHOD_NOT_ALLOWED:
+        headers["Allow"] = allowed_methods(request)
     return JSONResponse(http_error_body(exc.status_code, str(exc.detail)),
-                        status_code=exc.status_code, headers=exc.headers)
+                        status_code=exc.status_code, headers=headers)
 
 
 async def unstorable_value(_request: Request, exc: Exception) -> JSONResponse:

@@ -81,7 +81,9 @@ async def test_a_10_mb_body_is_413_declared_or_streamed(anonymous: httpx.AsyncCl
 
 async def test_framework_errors_have_the_same_shape(client: httpx.AsyncClient) -> None:
     assert_error_shape(await client.get("/api/v1/no-such-thing"), 404, "not_found")
-    assert_error_shape(await client.delete("/api/v1/devices"), 405, "method_not_allowed")
+    not_allowed = await client.delete("/api/v1/work-orders")
+    assert_error_shape(not_allowed, 405, "method_not_allowed")
+    assert not_allowed.headers["allow"] == "GET, POST"  # both routes of the path
     body = assert_error_shape(await client.get("/api/v1/devices?limit=0"), 422,
                               "invalid_request")
     assert str(body["detail"]).startswith("请求参数无效 / query.limit:")
