@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import MAX_SQL_INTEGER
 from core.vocabulary import Action, Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
-from services.api.models import ErrorPublic
+from services.api.models import ErrorPublic, IsoDatetime
 from services.auth.policy import Access, Operation, WorkTarget, authorise, narrow_scope
 from services.auth.principal import Principal
 from services.workorders import queries, service
@@ -165,7 +165,8 @@ async def read_ledger(
 async def read_on_time_stats(
     session: SessionDep, principal: CurrentStaff, now: NowDep,
     estate: Annotated[str | None, Query(description="one estate; default: all in scope")] = None,
-    since: Annotated[datetime | None, Query(description="raised since; default: 30 days")] = None,
+    since: Annotated[IsoDatetime | None, Query(description="raised since; default: 30 days")
+                     ] = None,
 ) -> OnTimeStatsList:
     """5341 performance per estate and team: deadlines met and missed."""
     stats = await queries.on_time_stats(session, estates=narrow_scope(principal, estate),

@@ -89,6 +89,12 @@ async def test_framework_errors_have_the_same_shape(client: httpx.AsyncClient) -
     assert str(body["detail"]).startswith("请求参数无效 / query.limit:")
 
 
+@pytest.mark.parametrize("url", ["/api/v1/stats/on-time?since=0.5",
+                                 "/api/v1/estates/e1/devices/leak-1/history?field=x&start=1e9"])
+async def test_a_date_time_is_iso_8601_not_a_number(client: httpx.AsyncClient, url: str) -> None:
+    assert_error_shape(await client.get(url), 422, "invalid_request")
+
+
 async def test_a_garbage_token_is_401_and_tells_nothing(anonymous: httpx.AsyncClient) -> None:
     for token in ("garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30."):
         response = await anonymous.get("/api/v1/devices",
