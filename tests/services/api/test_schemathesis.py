@@ -77,5 +77,6 @@ def test_schemathesis_finds_nothing(api_server: tuple[str, str], tmp_path: Path)
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path,
                             timeout=MAX_TIME_S + 120, check=False)
     summary = result.stdout[-6000:]
+    print(summary)  # the numbers, for `pytest -s`
     assert result.returncode == 0, summary
     assert "Test cases:" in summary
