@@ -15,7 +15,6 @@ raise them for a long run). Left out, with the reason:
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -24,49 +23,23 @@ from pathlib import Path
 
 import pytest
 
-from core.db import open_database
-from estateops.migrate import upgrade
-from tests.fixtures.processes import free_port, running
-from tests.utils.auth import JWT_SECRET, add_staff, bearer
-from tests.utils.estates import register_small_estate
+from tests.utils.api_server import ServedApi, serving_api
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MAX_TIME_S = int(os.environ.get("ST_MAX_TIME_S", "75"))
 EXAMPLES = int(os.environ.get("ST_EXAMPLES", "10"))
 
 
-def seeded_database(directory: Path) -> tuple[str, str]:
-    """A migrated SQLite file with one estate and an admin; its URL and a bearer header."""
-    url = f"sqlite:///{directory / 'api.sqlite3'}"
-    upgrade(url)
-
-    async def seed() -> str:
-        async with open_database(url) as sessions:
-            await register_small_estate(sessions)
-            return bearer(await add_staff(sessions), ttl_s=3600)["Authorization"]
-
-    return url, asyncio.run(seed())
-
-
 @pytest.fixture
-def api_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    database_url, authorization = seeded_database(tmp_path)
-    port = free_port()
-    env = {**os.environ, "ESTATEOPS_DATABASE_URL": database_url,
-           "ESTATEOPS_DATA_DIR": str(tmp_path), "ESTATEOPS_AUTH__JWT_SECRET": JWT_SECRET,
-           "ESTATEOPS_MQTT__URL": "mqtt://127.0.0.1:9", "ESTATEOPS_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "estateops", "serve", "--port", str(port)]
-    with running(["env", *(f"{k}={v}" for k, v in env.items() if k.startswith("ESTATEOPS_")),
-                  *command], log=tmp_path / "api.log", what="estateops serve", port=port,
-                 timeout=90):
-        yield f"http://127.0.0.1:{port}", authorization
+def api_server(tmp_path: Path) -> Iterator[ServedApi]:
+    with serving_api(tmp_path) as api:
+        yield api
 
 
-def test_schemathesis_finds_nothing(api_server: tuple[str, str], tmp_path: Path) -> None:
-    base_url, authorization = api_server
+def test_schemathesis_finds_nothing(api_server: ServedApi, tmp_path: Path) -> None:
     command = [
-        str(SCHEMATHESIS), "run", f"{base_url}/openapi.json",
-        "--header", f"Authorization: {authorization}",
+        str(SCHEMATHESIS), "run", f"{api_server.url()}/openapi.json",
+        "--header", f"Authorization: {api_server.authorization}",
         "--checks", "all", "--exclude-checks", "positive_data_acceptance",
         "--exclude-path", "/api/v1/alerts/stream",
         "--generation-allow-x00", "false",
