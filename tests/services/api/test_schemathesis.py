@@ -36,6 +36,7 @@ def api_server(tmp_path: Path) -> Iterator[ServedApi]:
         yield api
 
 
+@pytest.mark.timeout(MAX_TIME_S + 240)  # the budget, the server's start, the last requests
 def test_schemathesis_finds_nothing(api_server: ServedApi, tmp_path: Path) -> None:
     command = [
         str(SCHEMATHESIS), "run", f"{api_server.url()}/openapi.json",
