@@ -21,6 +21,7 @@ from tests.utils.waiting import wait_until
 
 NOT_AUTHORISED = 135
 GATEWAY_CLIENT_ID = "estateops-gateway-1"
+GATEWAY_SUBSCRIPTION = "$share/gateways/estates/+/+/+/+"
 
 
 def two_estates(database_url: str) -> tuple[str, str]:
@@ -59,7 +60,7 @@ def gateway(broker: SecureBroker) -> Probe:
                     ca_file=broker.ca_file, persistent=True)
     assert probe.connack is not None
     assert not probe.connack.is_failure, probe.connack
-    probe.subscribe("estates/#")
+    probe.subscribe(GATEWAY_SUBSCRIPTION)  # as the gateway in compose subscribes
     return probe
 
 
