@@ -41,12 +41,12 @@ class Authenticator:
     async def login(self, username: str, password: str, *, client: str = "") -> IssuedToken:
         """A token for these credentials; TooManyAttempts once the account or the client
         address (`client`) has used up its failed logins, before the password is checked."""
-        self.throttle.check(username, client)
+        self.throttle.admit(username, client)
         try:
             async with self.sessions() as session:
                 principal = await authenticate(session, username=username, password=password)
         except NotAuthenticated:
-            self.throttle.failed(username, client)
+            self.throttle.failed(client)
             raise
         self.throttle.succeeded(username)
         now = self.clock.now()

@@ -16,7 +16,10 @@ MAX_KEY_LENGTH = 200  # a hostile username must not become a huge key
 
 
 class LoginThrottle:
-    """One per API process; limits count failures, a success clears its account's count."""
+    """One per API process. An account's attempts are counted as they arrive (so a burst of
+    parallel guesses cannot all slip past the check) and cleared by a success; an
+    address's count only grows with failures (an office behind one address logs in often).
+    """
 
     def __init__(self, *, per_account: int = 10, per_address: int = 30,
                  window_s: int = 60) -> None:
@@ -24,22 +27,23 @@ class LoginThrottle:
         self._account = RateLimitItemPerSecond(per_account, window_s, namespace="account")
         self._address = RateLimitItemPerSecond(per_address, window_s, namespace="address")
 
-    def _keys(self, username: str, address: str) -> list[tuple[RateLimitItemPerSecond, str]]:
-        return [(self._account, username[:MAX_KEY_LENGTH]), (self._address, address)]
+    def admit(self, username: str, address: str) -> None:
+        """Count an attempt; TooManyAttempts (with the seconds until one may pass) when the
+        address's failures or the account's attempts are used up."""
+        if not self._limiter.test(self._address, address):
+            raise self._refusal(self._address, address)
+        account = username[:MAX_KEY_LENGTH]
+        if not self._limiter.hit(self._account, account):
+            raise self._refusal(self._account, account)
 
-    def check(self, username: str, address: str) -> None:
-        """TooManyAttempts (with seconds until a retry may pass) when a limit is used up."""
-        for item, key in self._keys(username, address):
-            if not self._limiter.test(item, key):
-                reset_at = self._limiter.get_window_stats(item, key).reset_time
-                retry_after = max(1, math.ceil(reset_at - time.time()))
-                raise TooManyAttempts(
-                    f"too many failed logins for this {item.namespace}: "
-                    f"try again in {retry_after} s", retry_after_s=retry_after)
+    def _refusal(self, item: RateLimitItemPerSecond, key: str) -> TooManyAttempts:
+        reset_at = self._limiter.get_window_stats(item, key).reset_time
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        return TooManyAttempts(f"too many failed logins for this {item.namespace}: "
+                               f"try again in {retry_after} s", retry_after_s=retry_after)
 
-    def failed(self, username: str, address: str) -> None:
-        for item, key in self._keys(username, address):
-            self._limiter.hit(item, key)
+    def failed(self, address: str) -> None:
+        self._limiter.hit(self._address, address)
 
     def succeeded(self, username: str) -> None:
         self._limiter.clear(self._account, username[:MAX_KEY_LENGTH])

@@ -49,5 +49,5 @@ def read_token(token: str, *, secret: str, now: datetime) -> Principal:
         )
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError) as exc:
         # The decoder's own words stay in the log: they help nobody but a forger.
-        log.info("refused a bearer token: %s", exc)
+        log.debug("refused a bearer token: %s", exc)
         raise NotAuthenticated("the token is not valid: log in again") from exc

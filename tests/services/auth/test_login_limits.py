@@ -62,6 +62,16 @@ async def test_the_11th_wrong_password_in_a_minute_is_429(
     assert (await log_in(limited, other.username, PASSWORD)).status_code == 200
 
 
+async def test_parallel_guesses_cannot_slip_past_the_count(
+    limited: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    staff = await add_staff(sessions)
+    guesses = await asyncio.gather(*(log_in(limited, staff.username, f"guess {n}")
+                                     for n in range(PER_ACCOUNT + 3)))
+    codes = sorted(guess.status_code for guess in guesses)
+    assert codes == [401] * PER_ACCOUNT + [429] * 3
+
+
 async def test_one_address_trying_many_accounts_is_429(
     limited: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
