@@ -103,18 +103,25 @@ def test_a_removed_device_can_no_longer_connect(database_url: str, secure_broker
                                                 tmp_path: Path) -> None:
     mine, _ = two_estates(database_url)
     passwords = broker_sync(database_url, secure_broker, tmp_path / "first.csv")
-    username = f"{mine}/leak-1"
-    device(secure_broker, username, passwords[username]).close()
+    removed, kept = f"{mine}/leak-1", f"{mine}/light-1"
+    removed_link = device(secure_broker, removed, passwords[removed])
+    kept_link = device(secure_broker, kept, passwords[kept])
 
     remove_device(database_url, mine, "leak-1")
     assert broker_sync(database_url, secure_broker, tmp_path / "second.csv") == {}
 
-    refused = connect(secure_broker.device_tls_port, username, passwords[username],
+    # The reload ends the removed device's connection, and only that one.
+    assert asyncio.run(wait_until(lambda: bool(removed_link.disconnects), within=10))
+    removed_link.close()
+    refused = connect(secure_broker.device_tls_port, removed, passwords[removed],
                       ca_file=secure_broker.ca_file)
     assert refused.connack is not None
     assert refused.connack.is_failure
-    lamp = f"{mine}/light-1"  # the others keep their passwords across syncs
-    device(secure_broker, lamp, passwords[lamp]).close()
+    # The others keep their connections and their passwords across syncs.
+    assert kept_link.publish(f"estates/{mine}/voice_light/light-1/status") < NOT_AUTHORISED
+    assert kept_link.disconnects == []
+    kept_link.close()
+    device(secure_broker, kept, passwords[kept]).close()
 
 
 def test_nobody_takes_the_gateways_client_id(database_url: str, secure_broker: SecureBroker,
