@@ -1,4 +1,4 @@
-"""`estateops serve` as a real process on a loopback port, on a seeded SQLite database."""
+"""`estateops serve` as a real process on a loopback port, on a seeded database."""
 
 from __future__ import annotations
 
@@ -27,9 +27,8 @@ class ServedApi:
         return f"{scheme}://localhost:{self.port}"
 
 
-def seeded_database(directory: Path) -> tuple[str, str]:
-    """A migrated SQLite file with one estate and an admin; its URL and a bearer header."""
-    url = f"sqlite:///{directory / 'api.sqlite3'}"
+def seeded_database(url: str) -> str:
+    """Migrate the database at `url`, give it one estate and an admin; a bearer header."""
     upgrade(url)
 
     async def seed() -> str:
@@ -37,14 +36,16 @@ def seeded_database(directory: Path) -> tuple[str, str]:
             await register_small_estate(sessions)
             return bearer(await add_staff(sessions), ttl_s=3600)["Authorization"]
 
-    return url, asyncio.run(seed())
+    return asyncio.run(seed())
 
 
 @contextmanager
-def serving_api(directory: Path, settings: Mapping[str, str] | None = None
-                ) -> Iterator[ServedApi]:
-    """The API until the block ends; `settings` are more ESTATEOPS_* variables."""
-    database_url, authorization = seeded_database(directory)
+def serving_api(directory: Path, settings: Mapping[str, str] | None = None, *,
+                database_url: str | None = None) -> Iterator[ServedApi]:
+    """The API until the block ends, on `database_url` (default: SQLite in `directory`);
+    `settings` are more ESTATEOPS_* variables."""
+    database_url = database_url or f"sqlite:///{directory / 'api.sqlite3'}"
+    authorization = seeded_database(database_url)
     port = free_port()
     env = {"ESTATEOPS_DATABASE_URL": database_url, "ESTATEOPS_DATA_DIR": str(directory),
            "ESTATEOPS_AUTH__JWT_SECRET": JWT_SECRET, "ESTATEOPS_LOG_LEVEL": "WARNING",

@@ -1,5 +1,5 @@
 """schemathesis against the API's own OpenAPI document, with a valid token, on a real
-uvicorn server (loopback, SQLite with a registered estate): no 5xx, no response off its
+uvicorn server (loopback, a database with a registered estate): no 5xx, no response off its
 schema, no undocumented status code, no accepted request that violates the schema.
 
 Bounded for CI: few examples per operation and a time budget (ST_MAX_TIME_S, ST_EXAMPLES
@@ -28,11 +28,14 @@ from tests.utils.api_server import ServedApi, serving_api
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MAX_TIME_S = int(os.environ.get("ST_MAX_TIME_S", "75"))
 EXAMPLES = int(os.environ.get("ST_EXAMPLES", "10"))
+# SQLite in CI; ST_DATABASES=sqlite,postgresql adds PostgreSQL (NUL and range errors differ).
+DATABASES = os.environ.get("ST_DATABASES", "sqlite").split(",")
 
 
-@pytest.fixture
-def api_server(tmp_path: Path) -> Iterator[ServedApi]:
-    with serving_api(tmp_path) as api:
+@pytest.fixture(params=DATABASES)
+def api_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServedApi]:
+    url = request.getfixturevalue("postgres_database") if request.param == "postgresql" else None
+    with serving_api(tmp_path, database_url=url) as api:
         yield api
 
 
