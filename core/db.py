@@ -28,6 +28,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The largest integer every supported database stores (SQLite INTEGER, PostgreSQL BIGINT):
+# ids and offsets above it are refused at the edge instead of failing in the driver.
+MAX_SQL_INTEGER = 2**63 - 1
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -62,8 +62,11 @@ def api_server(resources: Resources, notifier: Notifier | None = None) -> uvicor
     settings = resources.settings
     app = create_app(settings, store=resources.store, sessions=resources.sessions,
                      notifier=notifier)
-    config = uvicorn.Config(app, host=settings.api.host, port=settings.api.port,
-                            log_level=settings.log_level.lower(), lifespan="on")
+    api = settings.api
+    # HTTPS when a certificate is configured (docs/security.md, "TLS").
+    config = uvicorn.Config(app, host=api.host, port=api.port,
+                            log_level=settings.log_level.lower(), lifespan="on",
+                            ssl_certfile=api.ssl_certfile, ssl_keyfile=api.ssl_keyfile)
     return uvicorn.Server(config)
 
 

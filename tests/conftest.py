@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.influx",
     "tests.fixtures.postgres",
     "tests.fixtures.database",
+    "tests.fixtures.secure_broker",
 ]

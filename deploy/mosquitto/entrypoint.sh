@@ -1,21 +1,33 @@
 #!/bin/sh
-# Adds (or updates) the EstateOps service account in the broker's password file,
-# then runs Mosquitto. Device accounts added with mosquitto_passwd stay in the file.
+# Writes the EstateOps service accounts into the service listener's password file, makes
+# sure the device files exist (empty until `estateops broker sync` writes them), then
+# runs Mosquitto. Accounts: docs/security.md.
 set -eu
 
 config_file="${MOSQUITTO_CONFIG_FILE:-/mosquitto/config/mosquitto.conf}"
-password_file="${MOSQUITTO_PASSWORD_FILE:-/mosquitto/auth/passwd}"
-: "${MQTT_SERVICE_USERNAME:?set MQTT_SERVICE_USERNAME}"
-: "${MQTT_SERVICE_PASSWORD:?set MQTT_SERVICE_PASSWORD}"
+auth_dir="${MOSQUITTO_AUTH_DIR:-/mosquitto/auth}"
+: "${MQTT_GATEWAY_PASSWORD:?set MQTT_GATEWAY_PASSWORD}"
+: "${MQTT_API_PASSWORD:?set MQTT_API_PASSWORD}"
 
-mkdir -p "$(dirname "$password_file")"
-touch "$password_file"
+mkdir -p "$auth_dir"
+services="$auth_dir/services.passwd"
+# Written anew on every start: a password changed in .env is the only one that works.
+rm -f "$services"
+touch "$services"
 # Only the broker may read it (newer Mosquitto releases warn about anything looser).
-chmod 0600 "$password_file"
-mosquitto_passwd -b "$password_file" "$MQTT_SERVICE_USERNAME" "$MQTT_SERVICE_PASSWORD"
+chmod 0600 "$services"
+mosquitto_passwd -b "$services" estateops-gateway "$MQTT_GATEWAY_PASSWORD"
+mosquitto_passwd -b "$services" estateops-api "$MQTT_API_PASSWORD"
+if [ -n "${MQTT_SIMULATOR_PASSWORD:-}" ]; then
+    mosquitto_passwd -b "$services" estateops-simulator "$MQTT_SIMULATOR_PASSWORD"
+fi
+# No device can log in until `estateops broker sync` has written these.
+for file in devices.passwd devices.acl; do
+    [ -e "$auth_dir/$file" ] || touch "$auth_dir/$file"
+done
 if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
     # The broker drops from root to the mosquitto user and must still read it.
-    chown mosquitto:mosquitto "$password_file"
+    chown mosquitto:mosquitto "$services"
 fi
 
 exec mosquitto -c "$config_file"

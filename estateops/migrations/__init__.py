@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 
 import gateway.rules.tables
 import gateway.tables
+import registry.credentials
 import registry.tables
 import services.auth.tables
 import services.workorders.tables
@@ -19,6 +20,7 @@ from core.db import Base
 
 TABLE_MODULES = (
     registry.tables,
+    registry.credentials,
     gateway.tables,
     gateway.rules.tables,
     services.auth.tables,

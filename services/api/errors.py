@@ -1,11 +1,17 @@
-"""Domain errors of the API; one exception handler in main.py turns them into HTTP responses."""
+"""Errors of the API, all answered with one body (ErrorPublic, docs/security.md):
+
+    {"error": "<stable code>", "detail": "<中文> / <English>", ...extra fields}
+
+Domain errors become these in one handler in main.py; so do FastAPI's own validation
+errors (422, with an `errors` list) and Starlette's HTTP errors (404 route, 405 method).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from services.auth.errors import AuthError, NotAuthenticated, OutsideScope
+from services.auth.errors import AuthError, NotAuthenticated, OutsideScope, TooManyAttempts
 from services.workorders.errors import (
     AlreadyOpen,
     ConditionActive,
@@ -22,6 +28,7 @@ class ApiError(Exception):
 
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
+    chinese: ClassVar[str] = "服务器内部错误"
 
     def __init__(self, message: str, *, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -29,7 +36,7 @@ class ApiError(Exception):
         self.extra: dict[str, Any] = dict(extra or {})
 
     def body(self) -> dict[str, Any]:
-        return {"error": self.code, "detail": self.message, **self.extra}
+        return {"error": self.code, "detail": f"{self.chinese} / {self.message}", **self.extra}
 
     def headers(self) -> dict[str, str] | None:
         return None
@@ -38,6 +45,7 @@ class ApiError(Exception):
 class NotFound(ApiError):
     status_code = 404
     code = "not_found"
+    chinese = "未找到"
 
 
 class DeviceNotFound(NotFound):
@@ -51,11 +59,13 @@ class DeviceNotFound(NotFound):
 class InvalidQuery(ApiError):
     status_code = 422
     code = "invalid_query"
+    chinese = "查询参数无效"
 
 
 class StoreUnavailable(ApiError):
     status_code = 503
     code = "store_unavailable"
+    chinese = "遥测数据库暂不可用"
 
 
 class Unauthorized(ApiError):
@@ -63,6 +73,7 @@ class Unauthorized(ApiError):
 
     status_code = 401
     code = "not_authenticated"
+    chinese = "未通过身份验证"
 
     def headers(self) -> dict[str, str] | None:
         return {"WWW-Authenticate": "Bearer"}
@@ -71,15 +82,18 @@ class Unauthorized(ApiError):
 class Forbidden(ApiError):
     status_code = 403
     code = "forbidden"
+    chinese = "无权执行此操作"
 
 
 class Conflict(ApiError):
     status_code = 409
     code = "conflict"
+    chinese = "与当前状态冲突"
 
 
 class IllegalTransitionConflict(Conflict):
     code = "illegal_transition"
+    chinese = "工单当前状态不允许此操作"
 
 
 class ConditionActiveConflict(Conflict):
@@ -89,10 +103,75 @@ class ConditionActiveConflict(Conflict):
 class Unprocessable(ApiError):
     status_code = 422
     code = "invalid_reference"
+    chinese = "引用的对象不存在"
+
+
+class InvalidRequest(ApiError):
+    """The request does not match the API's description (FastAPI's validation)."""
+
+    status_code = 422
+    code = "invalid_request"
+    chinese = "请求参数无效"
+
+
+class ValueOutOfRange(ApiError):
+    """A value the database cannot store (a number above 2^63 - 1, a NUL in text) that got
+    past validation: refused when the driver says so, never a 500."""
+
+    status_code = 422
+    code = "value_out_of_range"
+    chinese = "数值超出范围"
+
+
+class BadCharacters(ApiError):
+    """A NUL byte in the path, the query or the body: no text column can hold one."""
+
+    status_code = 400
+    code = "invalid_characters"
+    chinese = "请求含有不允许的字符 (NUL)"
+
+
+class BodyTooLarge(ApiError):
+    status_code = 413
+    code = "body_too_large"
+    chinese = "请求体过大"
+
+
+class TooManyRequests(ApiError):
+    """Too many failed logins for one account or from one address."""
+
+    status_code = 429
+    code = "too_many_attempts"
+    chinese = "登录失败次数过多，请稍后再试"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, extra={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式错误"),
+    401: (Unauthorized.code, Unauthorized.chinese),
+    403: (Forbidden.code, Forbidden.chinese),
+    404: (NotFound.code, NotFound.chinese),
+    405: ("method_not_allowed", "不支持此请求方法"),
+    413: (BodyTooLarge.code, BodyTooLarge.chinese),
+}
+
+
+def http_error_body(status_code: int, message: str) -> dict[str, Any]:
+    """Starlette's own HTTP errors (no such route, method not allowed, ...) in our shape."""
+    code, chinese = HTTP_CODES.get(status_code, ("http_error", "请求无法处理"))
+    return {"error": code, "detail": f"{chinese} / {message}"}
 
 
 def _from_auth_error(exc: AuthError) -> ApiError:
     message = str(exc)
+    if isinstance(exc, TooManyAttempts):
+        return TooManyRequests(message, retry_after_s=exc.retry_after_s)
     if isinstance(exc, NotAuthenticated):
         return Unauthorized(message)
     if isinstance(exc, OutsideScope):

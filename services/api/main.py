@@ -7,8 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.store.base import TelemetryStore
@@ -17,7 +16,9 @@ from core.db import open_database
 from device_profiles import load_profiles
 from services.api.alert_stream import AlertHub, listen_for_alerts
 from services.api.deps import ApiResources, current_staff
-from services.api.errors import DOMAIN_ERRORS, as_api_error
+from services.api.guards import RequestGuard
+from services.api.handlers import add_error_handlers
+from services.api.openapi import openapi_with_errors
 from services.api.routes import (
     alerts,
     auth,
@@ -30,6 +31,8 @@ from services.api.routes import (
 )
 from services.api.settings import ApiConfig
 from services.auth.authenticator import Authenticator, MissingJwtSecret
+from services.auth.settings import AuthSettings
+from services.auth.throttle import LoginThrottle
 from services.web import router as staff_page_router
 from services.workorders.alert import AlertSink
 
@@ -67,6 +70,12 @@ def _jwt_secret(settings: ApiConfig) -> str:
     return settings.auth.jwt_secret.get_secret_value()
 
 
+def _throttle(auth: AuthSettings) -> LoginThrottle:
+    return LoginThrottle(per_account=auth.failed_logins_per_account,
+                         per_address=auth.failed_logins_per_address,
+                         window_s=auth.login_window_s)
+
+
 def _lifespan(
     settings: ApiConfig,
     store: TelemetryStore | None,
@@ -85,7 +94,8 @@ def _lifespan(
                 store=await _open_store(settings, stack) if store is None else store,
                 profiles=await asyncio.to_thread(load_profiles, settings.profile_dirs),
                 authenticator=Authenticator(opened, _jwt_secret(settings),
-                                            settings.auth.token_ttl_s, clock),
+                                            settings.auth.token_ttl_s, clock,
+                                            _throttle(settings.auth)),
                 alerts=hub, clock=clock, notifier=notifier,
             )
             listener = asyncio.create_task(listen_for_alerts(settings.mqtt, hub),
@@ -106,14 +116,6 @@ def behind_token(routers: Iterable[APIRouter]) -> APIRouter:
     for router in routers:
         protected.include_router(router)
     return protected
-
-
-async def _domain_error_response(_request: Request, exc: Exception) -> JSONResponse:
-    """The one place where domain errors become HTTP responses."""
-    error = as_api_error(exc)
-    if error is None:
-        raise exc
-    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers())
 
 
 def create_app(
@@ -141,8 +143,9 @@ def create_app(
         lifespan=_lifespan(settings, store, sessions, clock or SystemClock(), alert_hub,
                            notifier),
     )
-    for error_type in DOMAIN_ERRORS:
-        app.add_exception_handler(error_type, _domain_error_response)
+    add_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.api.max_body_bytes)
+    app.openapi = openapi_with_errors(app)  # type: ignore[method-assign]
     for router in PUBLIC_ROUTERS:
         app.include_router(router)
     app.include_router(behind_token(PROTECTED_ROUTERS))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from connectors.store.base import Aggregate
 
@@ -16,6 +17,19 @@ def _assume_utc(moment: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _iso_only(value: object) -> object:
+    """pydantic reads a bare number as a Unix time; the API documents ISO 8601 only."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2026-12-01T08:00:00+08:00")
+    return value
+
+
+# A date-time a caller sends (query parameters): ISO 8601, as the OpenAPI format says.
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class PublicModel(BaseModel):

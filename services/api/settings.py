@@ -5,16 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 from connectors.mqtt import MqttSettings
 from connectors.store.settings import InfluxSettings
+from services.api.guards import DEFAULT_MAX_BODY_BYTES
 from services.auth.settings import AuthSettings
 
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES, gt=0,
+        description="larger request bodies are refused with 413 before they are read")
+    ssl_certfile: Path | None = Field(
+        default=None, description="serve HTTPS with this certificate chain (PEM)")
+    ssl_keyfile: Path | None = Field(default=None, description="its private key (PEM)")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> ApiSettings:
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("HTTPS needs both ssl_certfile and ssl_keyfile")
+        return self
 
 
 class ApiConfig(Protocol):
@@ -37,3 +50,6 @@ class ApiConfig(Protocol):
 
     @property
     def auth(self) -> AuthSettings: ...
+
+    @property
+    def api(self) -> ApiSettings: ...

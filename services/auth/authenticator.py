@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock, SystemClock
 from services.auth.accounts import active_principal, authenticate
+from services.auth.errors import NotAuthenticated
 from services.auth.principal import Principal
+from services.auth.throttle import LoginThrottle
 from services.auth.tokens import issue_token, read_token
 
 
@@ -34,10 +36,19 @@ class Authenticator:
     secret: str
     token_ttl_s: int
     clock: Clock = field(default_factory=SystemClock)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
-    async def login(self, username: str, password: str) -> IssuedToken:
-        async with self.sessions() as session:
-            principal = await authenticate(session, username=username, password=password)
+    async def login(self, username: str, password: str, *, client: str = "") -> IssuedToken:
+        """A token for these credentials; TooManyAttempts once the account or the client
+        address (`client`) has used up its failed logins, before the password is checked."""
+        self.throttle.admit(username, client)
+        try:
+            async with self.sessions() as session:
+                principal = await authenticate(session, username=username, password=password)
+        except NotAuthenticated:
+            self.throttle.failed(client)
+            raise
+        self.throttle.succeeded(username)
         now = self.clock.now()
         token = issue_token(principal, secret=self.secret, ttl_s=self.token_ttl_s, now=now)
         return IssuedToken(token=token, principal=principal,

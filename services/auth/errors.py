@@ -17,3 +17,11 @@ class PermissionDenied(AuthError):
 
 class OutsideScope(AuthError):
     """The resource lies in an estate the caller cannot see: answered as not found (404)."""
+
+
+class TooManyAttempts(AuthError):
+    """Too many failed logins for one account or from one address (429 with Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -1,8 +1,13 @@
-"""Password hashes (argon2id via pwdlib); hashing and checking are CPU-bound, run them off-loop."""
+"""Password hashes (argon2id via pwdlib); hashing and checking are CPU-bound, so they run
+off the event loop in a small pool of their own: however many logins arrive at once, at
+most HASH_WORKERS hashes run together and the rest wait their turn, leaving CPU for every
+other request (argon2 releases the GIL while it works)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from pwdlib import PasswordHash
@@ -10,6 +15,8 @@ from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 MIN_PASSWORD_LENGTH = 8
+# Half the cores (at least one): logins can never take the whole machine.
+HASH_WORKERS = max(1, (os.cpu_count() or 2) // 2)
 
 
 class WeakPassword(ValueError):
@@ -43,9 +50,17 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+@lru_cache(maxsize=1)
+def hash_pool() -> ThreadPoolExecutor:
+    """The threads that hash; created on first use, shared by every event loop."""
+    return ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="password-hash")
+
+
 async def hash_password_async(password: str) -> str:
-    return await asyncio.to_thread(hash_password, password)
+    return await asyncio.get_running_loop().run_in_executor(hash_pool(), hash_password,
+                                                            password)
 
 
 async def verify_password_async(password: str, password_hash: str | None) -> bool:
-    return await asyncio.to_thread(verify_password, password, password_hash)
+    return await asyncio.get_running_loop().run_in_executor(
+        hash_pool(), verify_password, password, password_hash)

@@ -14,6 +14,11 @@ class AuthSettings(BaseModel):
         "start without it, `estateops demo` generates one",
     )
     token_ttl_s: int = Field(default=8 * 3600, gt=0, description="how long a token is valid")
+    failed_logins_per_account: int = Field(
+        default=10, gt=0, description="failed logins of one username per window; then 429")
+    failed_logins_per_address: int = Field(
+        default=30, gt=0, description="failed logins from one client address per window")
+    login_window_s: int = Field(default=60, gt=0, description="the window of both limits")
 
     @field_validator("jwt_secret")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from core.vocabulary import Team
 from services.auth.errors import NotAuthenticated
 from services.auth.principal import Principal, Role
 
+log = logging.getLogger(__name__)
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "role", "estates"]
 
@@ -46,4 +48,6 @@ def read_token(token: str, *, secret: str, now: datetime) -> Principal:
             estates=frozenset(str(estate) for estate in claims["estates"]),
         )
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError) as exc:
-        raise NotAuthenticated(f"the token is not valid: {exc}") from exc
+        # The decoder's own words stay in the log: they help nobody but a forger.
+        log.debug("refused a bearer token: %s", exc)
+        raise NotAuthenticated("the token is not valid: log in again") from exc

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.db import MAX_SQL_INTEGER
 from core.slug import SLUG_PATTERN
 from core.vocabulary import Category, Priority, Team
 from services.auth.principal import Role
 from services.workorders.model import LedgerColour, Source, Status
+
+# A row id as callers may send it: what every supported database can store.
+SqlId = Annotated[int, Field(ge=1, le=MAX_SQL_INTEGER)]
 
 
 class EventKind(StrEnum):
@@ -52,9 +56,9 @@ class WorkOrderCreate(BaseModel):
     """A work order reported by staff or by a resident (sensor ones come through intake)."""
 
     estate_id: str = Field(pattern=SLUG_PATTERN)
-    building_id: int | None = None
-    unit_id: int | None = None
-    device_pk: int | None = None
+    building_id: SqlId | None = None
+    unit_id: SqlId | None = None
+    device_pk: SqlId | None = None
     location: str | None = Field(default=None, max_length=200)
     source: Source = Source.STAFF
     category: Category = Category.SIMPLE
@@ -86,7 +90,7 @@ class WorkOrderFilters(BaseModel):
     active: bool | None = Field(default=None,
                                 description="True: open, acknowledged or in progress only")
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_SQL_INTEGER)
 
 
 class WorkOrderEventPublic(BaseModel):
@@ -228,7 +232,7 @@ class TransitionRequest(BaseModel):
 
 
 class AssignRequest(BaseModel):
-    assignee_id: int | None = Field(description="staff id; null takes the work order back")
+    assignee_id: SqlId | None = Field(description="staff id; null takes the work order back")
     team: Team | None = Field(default=None, description="hand the work order to this team")
 
 

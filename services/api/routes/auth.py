@@ -45,9 +45,12 @@ _FORM_SCHEMA = {
                                    "content": {FORM_CONTENT_TYPE: {"schema": _FORM_SCHEMA}}}},
 )
 async def log_in(
-    grant: Annotated[PasswordGrant, Depends(password_grant)], resources: ResourcesDep
+    grant: Annotated[PasswordGrant, Depends(password_grant)], resources: ResourcesDep,
+    request: Request,
 ) -> TokenPublic:
-    issued = await resources.authenticator.login(grant.username, grant.password)
+    """Failed logins are limited per account and per client address (then 429)."""
+    client = request.client.host if request.client is not None else ""
+    issued = await resources.authenticator.login(grant.username, grant.password, client=client)
     return TokenPublic(access_token=issued.token, expires_at=issued.expires_at,
                        expires_in=resources.authenticator.token_ttl_s,
                        staff=staff_public(issued.principal))

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from core.db import MAX_SQL_INTEGER
 from services.api.deps import EstateScope, SessionDep
 from services.api.models import DeadLetterList, ReasonCountList
 from services.api.queries.dead_letters import DeadLetterFilters, count_by_reason, list_dead_letters
@@ -22,7 +23,7 @@ async def read_dead_letters(
     estate: Annotated[str | None, Query(description="estate id")] = None,
     device: Annotated[str | None, Query(description="device id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> DeadLetterList:
     filters = DeadLetterFilters(reason=reason, estate_id=estate, device_id=device, estates=scope)
     letters, total = await list_dead_letters(session, filters=filters, limit=limit, offset=offset)

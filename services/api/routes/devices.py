@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from core.db import MAX_SQL_INTEGER
 from services.api.deps import EstateScope, ProfilesDep, SessionDep, VisibleEstate
 from services.api.models import DeviceCountsList, DeviceList, DevicePublic, ErrorPublic
 from services.api.queries.devices import (
@@ -46,7 +47,7 @@ async def read_devices(
     profiles: ProfilesDep,
     filters: DeviceFiltersDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> DeviceList:
     rows, total = await list_devices(session, filters=filters, limit=limit, offset=offset)
     extras = await device_extras(session, rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,7 @@ from connectors.store.base import Aggregate, HistoryBucket, HistoryQuery, StoreE
 from services.api.deps import ApiConfigDep, ProfilesDep, SessionDep, StoreDep, VisibleEstate
 from services.api.errors import InvalidQuery, StoreUnavailable
 from services.api.history import DEFAULT_INTERVAL, build_history_query
-from services.api.models import ErrorPublic, HistoryBucketPublic, HistoryPublic
+from services.api.models import ErrorPublic, HistoryBucketPublic, HistoryPublic, IsoDatetime
 from services.api.queries.devices import require_device
 
 router = APIRouter(prefix="/api/v1", tags=["telemetry"])
@@ -49,8 +48,8 @@ async def read_history(
     store: StoreDep,
     settings: ApiConfigDep,
     field: Annotated[str, Query(description="numeric or boolean telemetry field")],
-    start: Annotated[datetime | None, Query(description="default: end - 24 h")] = None,
-    end: Annotated[datetime | None, Query(description="default: now")] = None,
+    start: Annotated[IsoDatetime | None, Query(description="default: end - 24 h")] = None,
+    end: Annotated[IsoDatetime | None, Query(description="default: now")] = None,
     interval: Annotated[str, Query(description="bucket width: seconds, or 30s/5m/1h/1d")] = (
         DEFAULT_INTERVAL
     ),

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import MAX_SQL_INTEGER
 from core.vocabulary import Action, Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
-from services.api.models import ErrorPublic
+from services.api.models import ErrorPublic, IsoDatetime
 from services.auth.policy import (
     Access,
     Operation,
@@ -52,6 +53,9 @@ CONFLICT: Responses = {409: {"model": ErrorPublic,
                              "description": "not allowed in the work order's current status"}}
 
 
+# A work order's id in the path: an id no database can hold is refused with 422.
+WorkOrderId = Annotated[int, Path(ge=1, le=MAX_SQL_INTEGER)]
+
 ALERTED_PRIORITIES = frozenset({Priority.P1, Priority.P2})
 DEFAULT_STATS_WINDOW = timedelta(days=30)
 
@@ -65,7 +69,7 @@ def target_of(work_order: WorkOrder) -> WorkTarget:
                       team=work_order.team)
 
 
-async def authorised(session: AsyncSession, principal: Principal, work_order_id: int,
+async def authorised(session: AsyncSession, principal: Principal, work_order_id: WorkOrderId,
                      operation: Operation) -> WorkOrder:
     """The work order, once the policy allows `operation` on it (else 404 or 403)."""
     work_order = await service.get(session, work_order_id)
@@ -117,7 +121,7 @@ async def read_work_orders(filters: Annotated[WorkOrderFilters, Query()], sessio
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderDetail, responses=NOT_FOUND)
-async def read_work_order(work_order_id: int, session: SessionDep,
+async def read_work_order(work_order_id: WorkOrderId, session: SessionDep,
                           principal: CurrentStaff) -> WorkOrderDetail:
     await authorised(session, principal, work_order_id, Access.READ)
     return await detail(session, work_order_id, principal)
@@ -125,7 +129,7 @@ async def read_work_order(work_order_id: int, session: SessionDep,
 
 @router.get("/work-orders/{work_order_id}/assignees", response_model=StaffNameList,
             responses={**NOT_FOUND, **FORBIDDEN})
-async def read_assignees(work_order_id: int, session: SessionDep,
+async def read_assignees(work_order_id: WorkOrderId, session: SessionDep,
                          principal: CurrentStaff) -> StaffNameList:
     """Who the caller may give this work order to: names and teams only."""
     work_order = await authorised(session, principal, work_order_id, Access.ASSIGN)
@@ -150,7 +154,7 @@ async def create_work_order(data: WorkOrderCreate, session: SessionDep,
 
 @router.post("/work-orders/{work_order_id}/assign", response_model=WorkOrderDetail,
              responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT})
-async def assign_work_order(work_order_id: int, request: AssignRequest, session: SessionDep,
+async def assign_work_order(work_order_id: WorkOrderId, request: AssignRequest, session: SessionDep,
                             principal: CurrentStaff, now: NowDep, notifier: NotifierDep,
                             background: BackgroundTasks) -> WorkOrderDetail:
     await authorised(session, principal, work_order_id, Access.ASSIGN)
@@ -164,7 +168,7 @@ async def assign_work_order(work_order_id: int, request: AssignRequest, session:
 
 @router.post("/work-orders/{work_order_id}/comments", status_code=201,
              response_model=WorkOrderEventPublic, responses={**NOT_FOUND, **FORBIDDEN})
-async def comment_on_work_order(work_order_id: int, request: CommentCreate,
+async def comment_on_work_order(work_order_id: WorkOrderId, request: CommentCreate,
                                 session: SessionDep, principal: CurrentStaff,
                                 now: NowDep) -> WorkOrderEventPublic:
     await authorised(session, principal, work_order_id, Access.COMMENT)
@@ -177,7 +181,7 @@ async def comment_on_work_order(work_order_id: int, request: CommentCreate,
 # After the fixed paths above: `{action}` would otherwise also match "assign" and "comments".
 @router.post("/work-orders/{work_order_id}/{action}", response_model=WorkOrderDetail,
              responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT})
-async def act_on_work_order(work_order_id: int, action: Action, session: SessionDep,
+async def act_on_work_order(work_order_id: WorkOrderId, action: Action, session: SessionDep,
                             principal: CurrentStaff, now: NowDep,
                             request: TransitionRequest | None = None) -> WorkOrderDetail:
     """acknowledge, start, resolve, close, cancel or reopen; 409 if the status forbids it."""
@@ -203,7 +207,8 @@ async def read_ledger(
 async def read_on_time_stats(
     session: SessionDep, principal: CurrentStaff, now: NowDep,
     estate: Annotated[str | None, Query(description="one estate; default: all in scope")] = None,
-    since: Annotated[datetime | None, Query(description="raised since; default: 30 days")] = None,
+    since: Annotated[IsoDatetime | None, Query(description="raised since; default: 30 days")
+                     ] = None,
 ) -> OnTimeStatsList:
     """5341 performance per estate and team: deadlines met and missed."""
     stats = await queries.on_time_stats(session, estates=narrow_scope(principal, estate),

@@ -107,5 +107,5 @@ async def test_unknown_device_is_404_with_a_clear_body(
     body = response.json()
     assert body["error"] == "not_found"
     estate, _, device = path.split("/")
-    assert body["detail"] == f"device {device!r} is not registered in estate {estate!r}"
+    assert body["detail"] == f"未找到 / device {device!r} is not registered in estate {estate!r}"
     assert (body["estate_id"], body["device_id"]) == (estate, device)

@@ -78,7 +78,7 @@ async def test_an_illegal_transition_is_409_with_a_clear_body(
     assert response.status_code == 409
     assert response.json() == {
         "error": "illegal_transition", "status": status.value, "action": action,
-        "detail": f"cannot {action} a work order that is {status.value}"}
+        "detail": f"工单当前状态不允许此操作 / cannot {action} a work order that is {status.value}"}
     after = (await client.get(f"{URL}/{work_order['id']}")).json()
     assert after["status"] == status.value
 

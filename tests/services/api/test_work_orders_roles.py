@@ -113,7 +113,7 @@ async def test_a_technician_cannot_see_another_estates_work_orders(
     assert listed["count"] == 1
     assert asked == {"data": [], "count": 0}
     assert detail.status_code == 404
-    assert detail.json() == {"error": "not_found", "detail": "work order not found"}
+    assert detail.json() == {"error": "not_found", "detail": "未找到 / work order not found"}
     assert acknowledge.status_code == 404
     assert {row["estate_id"] for row in ledger["data"]} == {"longdi"}
     assert {row["estate_id"] for row in stats["data"]} == {"longdi"}

@@ -58,7 +58,7 @@ async def test_bad_credentials_are_401_and_say_nothing_more(
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json() == {"error": "not_authenticated",
-                               "detail": "incorrect username or password"}
+                               "detail": "未通过身份验证 / incorrect username or password"}
 
 
 async def test_a_login_form_without_password_is_422(api: httpx.AsyncClient) -> None:

@@ -66,7 +66,8 @@ async def test_another_estates_device_is_not_found(
     as_admin = await api.get(f"/api/v1/estates/{other}{path}", headers=headers[Role.ADMIN])
 
     assert foreign.status_code == 404
-    assert foreign.json() == {"error": "not_found", "detail": f"estate {other!r} not found"}
+    assert foreign.json() == {"error": "not_found",
+                              "detail": f"未找到 / estate {other!r} not found"}
     assert own.status_code == 200
     assert as_admin.status_code == 200
 
