@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.tables import Device
+from registry.tables import Building, Device, Estate, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +53,26 @@ async def find_device(session: AsyncSession, estate_id: str, device_id: str) -> 
     query = _device_refs().where(Device.estate_id == estate_id, Device.device_id == device_id)
     row = (await session.execute(query)).one_or_none()
     return _ref(row) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit with the words people know it by: 41号楼 2单元."""
+
+    id: int
+    building_code: str
+    building_name: str
+    code: str
+    name: str
+
+
+async def list_estates(session: AsyncSession) -> list[Estate]:
+    return list(await session.scalars(select(Estate).order_by(Estate.id)))
+
+
+async def list_units(session: AsyncSession, estate_id: str) -> list[UnitRef]:
+    rows = await session.execute(
+        select(Unit.id, Building.code, Building.name, Unit.code, Unit.name)
+        .join(Building, Building.id == Unit.building_id)
+        .where(Building.estate_id == estate_id).order_by(Building.code, Unit.code))
+    return [UnitRef(*row) for row in rows]

@@ -19,6 +19,7 @@ from services.api.alert_stream import AlertHub, listen_for_alerts
 from services.api.deps import ApiResources, current_staff
 from services.api.errors import DOMAIN_ERRORS, as_api_error
 from services.api.routes import (
+    admin,
     alerts,
     auth,
     dead_letters,
@@ -37,7 +38,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router)
 PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
-                     work_orders.router, alerts.router)
+                     work_orders.router, alerts.router, admin.router)
 
 
 async def _open_sessions(
