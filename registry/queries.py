@@ -76,3 +76,17 @@ async def list_units(session: AsyncSession, estate_id: str) -> list[UnitRef]:
         .join(Building, Building.id == Unit.building_id)
         .where(Building.estate_id == estate_id).order_by(Building.code, Unit.code))
     return [UnitRef(*row) for row in rows]
+
+
+async def find_unit(session: AsyncSession, estate_id: str, building_code: str,
+                    unit_code: str) -> int | None:
+    """The id of a unit named by its codes (b41, u2), or None."""
+    found: int | None = await session.scalar(
+        select(Unit.id).join(Building, Building.id == Unit.building_id)
+        .where(Building.estate_id == estate_id, Building.code == building_code,
+               Unit.code == unit_code))
+    return found
+
+
+async def estate_exists(session: AsyncSession, estate_id: str) -> bool:
+    return await session.get(Estate, estate_id) is not None

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.vocabulary import Team
+from registry.queries import estate_exists
 from services.workorders.errors import InvalidReference
 from services.workorders.notifier import send_with_apprise
 from services.workorders.recipients import add_alert_route
@@ -51,6 +52,8 @@ async def add_route(session: AsyncSession, *, estate_id: str, team: Team,
                     apprise_url: str) -> AlertRoute:
     """The route of `team` in `estate_id` to `apprise_url`, added unless it exists."""
     check_apprise_url(apprise_url)
+    if not await estate_exists(session, estate_id):
+        raise InvalidReference("estate_id", estate_id, "no such estate")
     await add_alert_route(session, estate_id=estate_id, team=team, apprise_url=apprise_url)
     await session.flush()
     route = await session.scalar(select(AlertRoute).where(

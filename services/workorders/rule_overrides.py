@@ -17,6 +17,7 @@ from device_profiles import ProfileSet
 from gateway.rules.compile import compile_profile
 from gateway.rules.overrides import Override, OverrideError, OverrideParams, apply_override
 from gateway.rules.tables import RuleOverride
+from registry.queries import estate_exists
 from services.workorders.errors import InvalidReference
 
 
@@ -98,6 +99,8 @@ async def set_override(session: AsyncSession, profiles: ProfileSet, *, estate_id
     """Store the estate's override of one rule (checked first); the engine picks it up."""
     parsed = check_override(profiles, device_type=device_type, rule=rule, enabled=enabled,
                             params=params)
+    if not await estate_exists(session, estate_id):
+        raise InvalidReference("estate_id", estate_id, "no such estate")
     stored = parsed.model_dump(mode="json", exclude_unset=True)
     row = await session.get(RuleOverride, (estate_id, device_type, rule))
     if row is None:
