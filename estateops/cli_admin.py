@@ -89,7 +89,8 @@ def rota_add(
     ctx: typer.Context,
     username: Annotated[str, Arg(help="Staff member on duty")],
     estate: Annotated[str, Opt(help="Estate id")],
-    team: Annotated[Team, Opt(help="Team whose alerts they get")],
+    team: Annotated[Team | None, Opt(help="Team whose alerts they get [the whole estate, "
+                                          "as a dispatcher]")] = None,
     start: Annotated[str | None, Opt(help="2026-12-07T20:00 (estate's local time) [now]")] = None,
     hours: Annotated[float, Opt(min=0.25, help="Length of the shift")] = 12.0,
 ) -> None:
@@ -102,7 +103,7 @@ def rota_add(
         starts = _moment(start, await _local_zone(session, estate))
         shift = await add_shift(session, staff_id=staff.id, estate_id=estate, team=team,
                                 starts_at=starts, ends_at=starts + timedelta(hours=hours))
-        return f"shift {shift.id}: {username} on duty for {team.value} in {estate}, " \
+        return f"shift {shift.id}: {username} on duty for {team or 'the estate'} in {estate}, " \
                f"{starts:%Y-%m-%d %H:%M} + {hours:g} h"
 
     typer.echo(_in_session(ctx, work))
@@ -121,7 +122,7 @@ def rota_list(ctx: typer.Context,
                                        .astimezone()):
             zone = await _local_zone(session, shift.estate_id)
             staff = await session.get(Staff, shift.staff_id)
-            lines.append(f"{shift.id:>4} {shift.estate_id:<10} {shift.team.value:<9} "
+            lines.append(f"{shift.id:>4} {shift.estate_id:<10} {shift.team or '*':<9} "
                          f"{staff.username if staff else '?':<16} "
                          f"{shift.starts_at.astimezone(zone):%Y-%m-%d %H:%M} → "
                          f"{shift.ends_at.astimezone(zone):%Y-%m-%d %H:%M}")

@@ -32,11 +32,13 @@ from services.api.routes import (
 from services.api.settings import ApiConfig
 from services.auth.authenticator import Authenticator, MissingJwtSecret
 from services.web import router as staff_page_router
+from services.web.admin import router as admin_page_router
 from services.workorders.alert import AlertSink
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
-PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router)
+PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router,
+                  admin_page_router)
 PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
                      work_orders.router, alerts.router, admin.router)
 

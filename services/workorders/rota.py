@@ -39,9 +39,10 @@ def on_duty_anywhere(*, estate_id: str, at: datetime) -> Any:
     return or_(Staff.on_duty.is_(True), on_shift(estate_id=estate_id, at=at))
 
 
-async def add_shift(session: AsyncSession, *, staff_id: int, estate_id: str, team: Team,
+async def add_shift(session: AsyncSession, *, staff_id: int, estate_id: str, team: Team | None,
                     starts_at: datetime, ends_at: datetime) -> DutyShift:
-    """Put a staff member of the estate on duty for `team` from `starts_at` to `ends_at`."""
+    """Put a staff member of the estate on duty for `team` (None: the whole estate, as a
+    dispatcher is) from `starts_at` to `ends_at`."""
     if ends_at <= starts_at:
         raise InvalidReference("ends_at", ends_at.isoformat(), "a shift must end after it starts")
     linked = await session.scalar(select(StaffEstate.staff_id).where(

@@ -191,7 +191,7 @@ class CommentCreate(BaseModel):
 class ShiftCreate(BaseModel):
     staff_id: int
     estate_id: str = Field(pattern=SLUG_PATTERN)
-    team: Team
+    team: Team | None = Field(description="null: on duty for the whole estate (dispatchers)")
     starts_at: datetime
     ends_at: datetime
 
@@ -208,7 +208,7 @@ class ShiftPublic(BaseModel):
     id: int
     staff_id: int
     estate_id: str
-    team: Team
+    team: Team | None
     starts_at: datetime
     ends_at: datetime
 

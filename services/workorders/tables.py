@@ -168,6 +168,7 @@ class DutyShift(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
     estate_id: Mapped[str] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"))
-    team: Mapped[Team] = mapped_column(StrEnumColumn(Team))
+    # None: on duty for the estate as a whole (the dispatcher's desk), not for one team.
+    team: Mapped[Team | None] = mapped_column(StrEnumColumn(Team))
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=False),
         sa.Column("estate_id", sa.String(length=64), nullable=False),
-        sa.Column("team", sa.String(length=16), nullable=False),
+        sa.Column("team", sa.String(length=16), nullable=True),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], ondelete="CASCADE",
