@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -29,7 +30,11 @@ from estateops.settings import Settings
 from registry.tables import Device
 from services.api import create_app
 from services.auth.principal import Role
+from services.workorders.contacts import list_contacts
+from services.workorders.deadlines import stored_policy
 from services.workorders.notifier import Notifier
+from services.workorders.rota import list_shifts
+from services.workorders.rule_overrides import list_overrides
 from services.workorders.sink import intake_sink
 from tests.fixtures.processes import free_port, require_binary, wait_until
 from tests.services.workorders.factories import leak
@@ -200,17 +205,60 @@ def test_an_admin_routes_a_team_to_a_webhook_that_gets_the_test_and_the_next_p1(
     assert problems == []
 
 
-def test_every_section_reads_on_a_phone(browser: Browser, served: str,
-                                        webhook: Webhook) -> None:
+def test_every_section_works_on_a_phone(browser: Browser, served: str, seeded: Seeded) -> None:
     problems: list[str] = []
     page = open_page(browser, served, PHONE, problems)
+    page.on("dialog", lambda dialog: dialog.accept())
     log_in(page)
     page.locator("#staff details.add summary").click()
     shoot(page, "phone-staff")
-    for tab in ("rota", "routes", "contacts", "policy", "rules"):
-        page.locator(f"button[data-tab={tab}]").click()
-        expect(page.locator(f"#{tab}")).to_be_visible()
-        shoot(page, f"phone-{tab}")
+
+    page.locator("button[data-tab=rota]").click()
+    page.select_option("select[name=shift-staff]", label="wang")
+    page.select_option("select[name=shift-team]", "repair")
+    page.get_by_role("button", name="排班 Add shift").click()
+    expect(page.locator("#rota .card[data-team=repair]")).to_contain_text("现在值班 on duty now: wang")
+    shoot(page, "phone-rota")
+
+    page.locator("button[data-tab=contacts]").click()
+    page.select_option("select[name=contact-unit]", label="41号楼 2单元")
+    page.fill("input[name=contact-name]", "业主 王女士")
+    page.fill("input[name=contact-phone]", "13800000000")
+    page.get_by_role("button", name="添加 Add", exact=True).click()
+    expect(page.locator("#contacts .cards")).to_contain_text("41号楼 2单元 业主 王女士")
+    shoot(page, "phone-contacts")
+
+    page.locator("button[data-tab=policy]").click()
+    page.fill("#policy input[name=ack_s]", "10")
+    page.get_by_role("button", name="保存 Save").click()
+    expect(page.locator("#policy")).to_contain_text("本小区设定")
+    shoot(page, "phone-policy")
+
+    page.locator("button[data-tab=rules]").click()
+    overheating = page.locator("#rules .card[data-rule='ev_charger/overheating']")
+    overheating.get_by_role("button", name="调整 Change").click()
+    overheating.locator("input[name=value]").fill("65")
+    overheating.get_by_role("button", name="保存 Save").click()
+    expect(overheating).to_contain_text("已调整 changed: value=65")
+    shoot(page, "phone-rules")
+
+    page.locator("button[data-tab=routes]").click()
+    shoot(page, "phone-routes")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide on a phone"
     assert problems == []
+    assert run_apart(_admin_state(seeded)) == (1, 1, {"ack_s": 600}, {"value": 65})
+
+
+async def _admin_state(seeded: Seeded) -> tuple[int, int, dict[str, Any], dict[str, Any]]:
+    """What the page stored: shifts, contacts, the deadline policy, the rule override."""
+    engine = create_engine_for(seeded.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            shifts = len(await list_shifts(session, estate_id=seeded.estate_id))
+            contacts = len(await list_contacts(session, estate_id=seeded.estate_id))
+            policy = await stored_policy(session, seeded.estate_id)
+            [override] = await list_overrides(session, estate_id=seeded.estate_id)
+            return shifts, contacts, policy, override.params
+    finally:
+        await engine.dispose()

@@ -32,6 +32,11 @@ const DEVICES = {
   leak_sensor: "漏水传感器 leak sensor", voice_light: "声控灯 voice light",
   ev_charger: "充电桩 charger", barrier_gate: "道闸 barrier gate",
 };
+const OPS = { lt: "<", le: "≤", gt: ">", ge: "≥" };
+const FIELDS = {
+  temperature_c: "温度 temperature °C", current_ma: "电流 current mA", battery: "电量 battery %",
+};
+const KINDS = { ebike: "电动车 e-bike", car: "汽车 car" };
 const PARAMS = {
   value: "阈值 threshold", for_s: "持续秒数 for (s)", in_a_row: "连续次数 in a row",
   count: "次数 count", within_s: "时间窗（秒） within (s)",
@@ -72,6 +77,15 @@ function shortTime(iso) {
 
 function minutes(seconds) {
   return Math.round((seconds / 60) * 10) / 10;
+}
+
+// 90 s → "1.5 分钟 min", 14400 s → "4 小时 h", 604800 s → "7 天 days".
+function duration(seconds) {
+  const round = (n) => Math.round(n * 10) / 10;
+  if (seconds < 120) return `${round(seconds)} 秒 s`;
+  if (seconds < 7200) return `${round(seconds / 60)} 分钟 min`;
+  if (seconds < 172800) return `${round(seconds / 3600)} 小时 h`;
+  return `${round(seconds / 86400)} 天 days`;
 }
 
 function asNumber(text) {
@@ -324,8 +338,9 @@ document.addEventListener("alpine:init", () => {
     },
     defaultOf(key) {
       if (!this.policy) return "";
-      const own = key in this.policy.overrides ? "本小区设定 estate's own · " : "";
-      return `${own}默认 default ${minutes(this.policy.defaults[key])} 分钟 min`;
+      const now = duration(Math.round(Number(this.policyMinutes[key]) * 60));
+      const own = key in this.policy.overrides ? " · 本小区设定 estate's own" : "";
+      return `= ${now}${own} · 默认 default ${duration(this.policy.defaults[key])}`;
     },
 
     async savePolicy() {
@@ -359,10 +374,15 @@ document.addEventListener("alpine:init", () => {
     ruleDefaults(rule) {
       const d = rule.defaults;
       const parts = [`${d.priority}`, this.teamLabel(d.team)];
-      if (d.field) parts.push(`${d.field} ${d.op} ${d.value}`);
-      if (d.for_s) parts.push(`持续 for ${d.for_s} s`);
+      if (d.field) {
+        const byKind = Object.entries(d.by_kind || {})
+          .map(([kind, value]) => `${KINDS[kind] || kind} ${value}`).join("，");
+        parts.push(`${FIELDS[d.field] || d.field} ${OPS[d.op] || d.op} ${d.value}` +
+                   (byKind ? `（${byKind}）` : ""));
+      }
+      if (d.for_s) parts.push(`持续 for ${duration(d.for_s)}`);
       if (d.in_a_row > 1) parts.push(`连续 ${d.in_a_row} 次 in a row`);
-      if (d.count) parts.push(`${d.within_s} 秒内 ${d.count} 次 times within`);
+      if (d.count) parts.push(`${duration(d.within_s)}内 ${d.count} 次 times within`);
       if (d.silence_intervals) parts.push(`静默 ${d.silence_intervals} 个周期 silent intervals`);
       return `默认 default: ${parts.join(" · ")}`;
     },
