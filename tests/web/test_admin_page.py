@@ -217,7 +217,8 @@ def test_every_section_works_on_a_phone(browser: Browser, served: str, seeded: S
     page.select_option("select[name=shift-staff]", label="wang")
     page.select_option("select[name=shift-team]", "repair")
     page.get_by_role("button", name="排班 Add shift").click()
-    expect(page.locator("#rota .card[data-team=repair]")).to_contain_text("现在值班 on duty now: wang")
+    repair = page.locator("#rota .card[data-team=repair]")
+    expect(repair).to_contain_text("现在值班 on duty now: wang")
     shoot(page, "phone-rota")
 
     page.locator("button[data-tab=contacts]").click()
