@@ -17,7 +17,7 @@ from services.auth.principal import Role
 from services.auth.tables import Staff, StaffEstate
 from services.workorders.recipients import add_alert_route
 from services.workorders.rota import add_shift
-from services.workorders.tables import AlertRoute
+from services.workorders.tables import AlertRoute, DutyShift
 
 SHIFT = timedelta(days=1)
 INBOX_MARK = "/demo-inbox/"  # routes of an earlier run's inbox (another port) are replaced
@@ -75,6 +75,8 @@ async def put_crew_on_duty(sessions: async_sessionmaker[AsyncSession], estate_id
             staff_id = await _member(session, member, frozenset(estate_ids), password_hash,
                                      inbox)
             await session.flush()
+            # A demo run replaces the crew's shifts of an earlier run rather than piling up.
+            await session.execute(delete(DutyShift).where(DutyShift.staff_id == staff_id))
             for estate_id in estate_ids:
                 await add_shift(session, staff_id=staff_id, estate_id=estate_id,
                                 team=member.team, starts_at=now, ends_at=now + SHIFT)
