@@ -205,6 +205,28 @@ def test_an_admin_routes_a_team_to_a_webhook_that_gets_the_test_and_the_next_p1(
     assert problems == []
 
 
+def test_an_admin_edits_and_disables_a_technician_on_the_page(
+        browser: Browser, served: str) -> None:
+    problems: list[str] = []
+    page = open_page(browser, served, DESKTOP, problems)
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page)
+    wang = page.locator("#staff .card[data-username=wang]")
+    wang.get_by_role("button", name="编辑 Edit").click()
+    wang.locator("form.edit select").nth(1).select_option("safety")
+    wang.locator("form.edit input").first.fill("王师傅")
+    shoot(page, "desktop-staff-edit")
+    wang.get_by_role("button", name="保存 Save").click()
+    expect(wang).to_contain_text("平安 safety")
+    expect(wang).to_contain_text("王师傅")
+    wang.get_by_role("button", name="停用 Disable").click()
+    expect(wang).to_contain_text("已停用 disabled")
+    response = page.request.post(served + "/api/v1/auth/token",
+                                 form={"username": "wang", "password": PASSWORD})
+    assert response.status == 401
+    assert problems == []
+
+
 def test_every_section_works_on_a_phone(browser: Browser, served: str, seeded: Seeded) -> None:
     problems: list[str] = []
     page = open_page(browser, served, PHONE, problems)
