@@ -107,11 +107,13 @@ async def create_staff(session: AsyncSession, new: NewStaff) -> Principal:
 async def list_staff(session: AsyncSession, *,
                      staff_id: int | None = None) -> list[StaffSummary]:
     statement = select(Staff).order_by(Staff.username)
+    link_statement = select(StaffEstate.staff_id, StaffEstate.estate_id).order_by(
+        StaffEstate.estate_id)
     if staff_id is not None:
         statement = statement.where(Staff.id == staff_id)
+        link_statement = link_statement.where(StaffEstate.staff_id == staff_id)
     staff_rows = list(await session.scalars(statement))
-    links = (await session.execute(select(StaffEstate.staff_id, StaffEstate.estate_id)
-                                   .order_by(StaffEstate.estate_id))).all()
+    links = (await session.execute(link_statement)).all()
     estates: dict[int, list[str]] = {}
     for linked_id, estate_id in links:
         estates.setdefault(linked_id, []).append(estate_id)
