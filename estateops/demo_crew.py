@@ -32,11 +32,11 @@ class Member:
 
 
 CREW = (
-    Member("wang", "王师傅 (维修 repair)", Role.TECHNICIAN, Team.REPAIR),
-    Member("zhao", "赵队长 (平安 safety)", Role.TECHNICIAN, Team.SAFETY),
-    Member("li", "李工 (通信 telecom)", Role.TECHNICIAN, Team.TELECOM),
-    Member("sun", "孙阿姨 (保洁 cleaning)", Role.TECHNICIAN, Team.CLEANING),
-    Member("chen", "陈调度 (dispatcher)", Role.DISPATCHER, None),
+    Member("wang", "王师傅", Role.TECHNICIAN, Team.REPAIR),
+    Member("zhao", "赵队长", Role.TECHNICIAN, Team.SAFETY),
+    Member("li", "李工", Role.TECHNICIAN, Team.TELECOM),
+    Member("sun", "孙阿姨", Role.TECHNICIAN, Team.CLEANING),
+    Member("chen", "陈调度", Role.DISPATCHER, None),
 )
 
 
@@ -50,6 +50,7 @@ async def _member(session: AsyncSession, member: Member, estates: frozenset[str]
             team=member.team, estates=estates, password_hash=password_hash, apprise_url=url))
         return principal.staff_id
     staff.apprise_url, staff.password_hash, staff.active = url, password_hash, True
+    staff.display_name = member.display_name
     linked = set(await session.scalars(select(StaffEstate.estate_id)
                                        .where(StaffEstate.staff_id == staff.id)))
     session.add_all(StaffEstate(staff_id=staff.id, estate_id=estate)

@@ -188,6 +188,10 @@ document.addEventListener("alpine:init", () => {
       const names = person.estates.map((id) => (this.estates.find((e) => e.id === id) || { name: id }).name);
       return `小区 estates: ${names.join("、") || "—"}`;
     },
+    personClass(person) {
+      const editing = this.editing && this.editing.id === person.id ? "editing" : "";
+      return `${person.active ? "" : "disabled"} ${editing}`;
+    },
     staffName(id) { return (this.staff.find((p) => p.id === id) || { display_name: `#${id}` }).display_name; },
 
     // ---- staff --------------------------------------------------------------------------
