@@ -9,6 +9,7 @@ in var/screenshots/admin/ for people to look at.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -220,7 +221,8 @@ def test_an_admin_edits_and_disables_a_technician_on_the_page(
     expect(wang).to_contain_text("平安 safety")
     expect(wang).to_contain_text("王师傅")
     wang.get_by_role("button", name="停用 Disable").click()
-    expect(wang).to_contain_text("已停用 disabled")
+    expect(wang).to_have_class(re.compile(r"\bdisabled\b"))
+    expect(wang.locator(".chip.warn")).to_be_visible()
     response = page.request.post(served + "/api/v1/auth/token",
                                  form={"username": "wang", "password": PASSWORD})
     assert response.status == 401
