@@ -2,7 +2,8 @@
 the demo's alerts visibly reach the people on duty and the team groups (printed here).
 
 A stand-in for WeCom/DingTalk/Feishu on a machine with no internet; `--alert-url` adds real
-targets.
+targets. It answers from a thread of its own: alerts are sent while the work-order intake
+waits, so a reply must not wait for the busy event loop of the demo's gateway.
 """
 
 from __future__ import annotations
@@ -10,27 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-
-log = logging.getLogger(__name__)
+import threading
+from collections.abc import AsyncIterator, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 64 * 1024
-READ_TIMEOUT_S = 10.0
-OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 Show = Callable[[str], None]
-
-
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    path = lines[0].split(" ")[1] if " " in lines[0] else "/"
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = min(int(value.strip() or 0), MAX_BODY)
-    return path, await reader.readexactly(length)
 
 
 def describe(path: str, body: bytes) -> str:
@@ -43,34 +29,34 @@ def describe(path: str, body: bytes) -> str:
     return f"📨 {path.removeprefix('/demo-inbox/')}: {title}"
 
 
-def _handler(show: Show) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],
-                                     Awaitable[None]]:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            path, body = await asyncio.wait_for(_read_request(reader), READ_TIMEOUT_S)
-            show(describe(path, body))
-            writer.write(OK)
-            await writer.drain()
-        except (TimeoutError, ValueError, IndexError, asyncio.IncompleteReadError,
-                asyncio.LimitOverrunError, ConnectionError) as exc:
-            log.debug("demo inbox: bad request: %s", exc)
-        finally:
-            writer.close()
-
-    return handle
-
-
 def _print(line: str) -> None:
     print(line, flush=True)
+
+
+def _handler(show: Show) -> type[BaseHTTPRequestHandler]:
+    class Inbox(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
+            show(describe(self.path, self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    return Inbox
 
 
 @contextlib.asynccontextmanager
 async def demo_inbox(host: str = "127.0.0.1", show: Show = _print) -> AsyncIterator[str]:
     """Serve meanwhile; yields the apprise URL prefix, e.g. json://127.0.0.1:40123/demo-inbox."""
-    server = await asyncio.start_server(_handler(show), host, 0)
-    port = server.sockets[0].getsockname()[1]
+    server = ThreadingHTTPServer((host, 0), _handler(show))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="demo-inbox", daemon=True)
+    thread.start()
     try:
-        yield f"json://{host}:{port}/demo-inbox"
+        yield f"json://{host}:{server.server_address[1]}/demo-inbox"
     finally:
-        server.close()
-        await server.wait_closed()
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()

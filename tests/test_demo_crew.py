@@ -3,6 +3,7 @@ team and the team's group (and every --alert-url); a second run replaces the fir
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -10,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Category, Priority, Team
 from estateops.demo_crew import CREW, put_crew_on_duty
+from estateops.demo_inbox import demo_inbox
 from services.workorders.alert import Alert, AlertKind
 from services.workorders.model import Status
+from services.workorders.notifier import send_with_apprise
 from services.workorders.recipients import route_alert
 from services.workorders.tables import AlertRoute, DutyShift
 from tests.utils.auth import password_hash
@@ -51,3 +54,12 @@ async def test_the_crew_hears_of_a_p1_and_a_second_run_replaces_the_first(
     assert "json://127.0.0.1:2/demo-inbox/staff-wang" not in later.staff_urls  # shift over
     assert await _count(sessions, DutyShift) == len(CREW)
     assert await _count(sessions, AlertRoute) == 2 * len(Team)
+
+
+async def test_the_inbox_prints_what_apprise_sends_it() -> None:
+    shown: list[str] = []
+    async with demo_inbox(show=shown.append) as inbox:
+        sent = await asyncio.to_thread(send_with_apprise, [f"{inbox}/staff-wang"],
+                                       "[P1] 新工单 new: 漏水", "41号楼 2单元")
+    assert sent
+    assert shown == ["📨 staff-wang: [P1] 新工单 new: 漏水"]
