@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from device_profiles import ProfileError, load_profiles
+from estateops.cli_admin import ADMIN_APPS
 from estateops.cli_broker import broker_app
 from estateops.cli_staff import DEMO_ADMIN, ensure_demo_admin, staff_app
 from estateops.logs import configure_logging
@@ -27,6 +28,8 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(staff_app, name="staff")
 app.add_typer(broker_app, name="broker")
+for _name, _sub_app in ADMIN_APPS.items():
+    app.add_typer(_sub_app, name=_name)
 
 log = logging.getLogger("estateops")
 
@@ -187,7 +190,8 @@ def demo(
     admin_password: Annotated[str | None, Opt(
         help="Password of the demo's `admin` account [generated and printed]")] = None,
     alert_url: Annotated[list[str] | None, Opt(
-        help="Apprise URL that gets every team's alerts (repeatable)")] = None,
+        help="Apprise URL that gets every team's alerts, besides the demo crew's inbox "
+             "(repeatable)")] = None,
 ) -> None:
     """Run everything on embedded defaults: broker, store, gateway, API, simulated estate."""
     from estateops.demo import DemoOptions, run_demo
@@ -196,15 +200,17 @@ def demo(
     configured_secret = _settings(ctx).auth.jwt_secret is not None
     settings = _settings(ctx, api__port=port or None,
                          auth__jwt_secret=None if configured_secret else secrets.token_urlsafe(32))
-    options = DemoOptions(buildings=buildings, speed=speed, mqtt_port=mqtt_port, faults=faults,
-                          duration_s=duration, alert_urls=tuple(alert_url or ()))
     password = admin_password or secrets.token_urlsafe(12)
+    options = DemoOptions(buildings=buildings, speed=speed, mqtt_port=mqtt_port, faults=faults,
+                          duration_s=duration, alert_urls=tuple(alert_url or ()),
+                          crew_password=password)
     _run(_demo_admin_then(settings.effective_database_url, password, run_demo(settings, options)))
 
 
 async def _demo_admin_then(database_url: str, password: str, demo: Any) -> None:
     await ensure_demo_admin(database_url, password)
-    typer.echo(f"log in to the API as {DEMO_ADMIN} / {password}")
+    typer.echo(f"log in to the API as {DEMO_ADMIN} / {password} "
+               f"(the crew on duty, wang, zhao, li, sun and chen, share the password)")
     await demo
 
 

@@ -102,3 +102,91 @@ async def ensure_demo_admin(database_url: str, password: str) -> None:
             await create_staff(session, NewStaff(username=DEMO_ADMIN, role=Role.ADMIN,
                                                  password_hash=password_hash,
                                                  display_name="Demo admin"))
+
+
+async def _change(database_url: str, username: str, changes: Any) -> Any:
+    from core.db import open_database
+    from services.auth.accounts import find_staff, update_staff
+
+    async with open_database(database_url) as sessions, sessions() as session, session.begin():
+        return await update_staff(session, await find_staff(session, username=username), changes)
+
+
+def _apply(ctx: typer.Context, username: str, changes: Any) -> Any:
+    from services.auth.accounts import AccountError
+
+    try:
+        return asyncio.run(_change(_database_url(ctx), username, changes))
+    except AccountError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@staff_app.command("edit")
+def staff_edit(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name")],
+    role: Annotated[Role | None, Opt(help="New role")] = None,
+    estate: Annotated[list[str] | None, Opt(help="Estates in scope, replacing the old ones "
+                                                 "(repeatable)")] = None,
+    team: Annotated[Team | None, Opt(help="Team")] = None,
+    no_team: Annotated[bool, Opt(help="Belong to no team")] = False,
+    display_name: Annotated[str | None, Opt(help="Name shown to people")] = None,
+    apprise_url: Annotated[str | None, Opt(help="Personal alerts ('' for none)")] = None,
+    on_duty: Annotated[bool | None, Opt("--on-duty/--off-duty",
+                                        help="On duty by hand, besides the rota")] = None,
+) -> None:
+    """Change a staff member's role, estates, team, name, alert address or duty."""
+    from services.auth.accounts import StaffChanges
+
+    row = _apply(ctx, username, StaffChanges(
+        role=role, team=team, clear_team=no_team, display_name=display_name,
+        estates=None if estate is None else frozenset(estate), apprise_url=apprise_url,
+        on_duty=on_duty))
+    typer.echo(f"{row.username}: {row.role.value}, team {row.team or '-'}, "
+               f"estates {','.join(row.estates) or '*'}")
+
+
+@staff_app.command("disable")
+def staff_disable(ctx: typer.Context, username: Annotated[str, typer.Argument()]) -> None:
+    """Disable an account: no log-in, and its tokens stop working at once."""
+    from services.auth.accounts import StaffChanges
+
+    _apply(ctx, username, StaffChanges(active=False))
+    typer.echo(f"disabled {username}")
+
+
+@staff_app.command("enable")
+def staff_enable(ctx: typer.Context, username: Annotated[str, typer.Argument()]) -> None:
+    """Enable a disabled account again."""
+    from services.auth.accounts import StaffChanges
+
+    _apply(ctx, username, StaffChanges(active=True))
+    typer.echo(f"enabled {username}")
+
+
+async def _reset(database_url: str, username: str, password_hash: str) -> bool:
+    from core.db import open_database
+    from services.auth.accounts import set_password
+
+    async with open_database(database_url) as sessions, sessions() as session, session.begin():
+        return await set_password(session, username=username, password_hash=password_hash)
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(
+    ctx: typer.Context, username: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[bool, Opt(help="Read the password from stdin")] = False,
+) -> None:
+    """Give a staff member a new password (prompted for unless --password-stdin)."""
+    from services.auth.passwords import WeakPassword, hash_password
+
+    try:
+        password_hash = hash_password(_read_password(password_stdin))
+    except WeakPassword as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if not asyncio.run(_reset(_database_url(ctx), username, password_hash)):
+        typer.echo(f"error: no staff member {username!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"new password set for {username}")

@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.vocabulary import Team
 from estateops.broker import embedded_broker
+from estateops.demo_crew import CREW, put_crew_on_duty
+from estateops.demo_inbox import demo_inbox
 from estateops.resources import open_resources
 from estateops.run import api_server, open_operations, serve_until_stopped
 from estateops.run_bridges import Bridges, open_bridges
 from estateops.settings import Settings
 from registry.importer import import_estates
 from registry.schema import EstateFile
-from services.workorders.recipients import add_alert_route
+from services.auth.passwords import hash_password_async
 from simulators.bridged import BridgedFlavours, run_bridged_flavours, with_bridged_devices
 from simulators.estate import build_estate
 from simulators.faults import FaultPlan, default_plan
@@ -37,6 +40,7 @@ class DemoOptions:
     duration_s: float | None = None
     alert_urls: tuple[str, ...] = ()
     ocpp_port: int = 9000
+    crew_password: str | None = None  # the demo crew's password (None: a random one)
 
 
 def _port_or_free(port: int, host: str = "127.0.0.1") -> int:
@@ -75,6 +79,7 @@ def _banner(settings: Settings, devices: int) -> str:
         "",
         "EstateOps demo is running",
         f"  devices, live last state  {api}/api/v1/devices",
+        f"  administration (admins)   {api}/admin",
         f"  API docs                  {api}/docs",
         f"  dead letters              {api}/api/v1/dead-letters",
         f"  metrics                   {api}/metrics",
@@ -85,18 +90,21 @@ def _banner(settings: Settings, devices: int) -> str:
         f"    Zigbee2MQTT leak sensor  topic {settings.bridges.zigbee2mqtt.base_topic}/#",
         f"    OCPP 1.6J charger        ws://{settings.bridges.ocpp.host}:"
         f"{settings.bridges.ocpp.port}/ocpp/<charge point id>",
+        f"  simulated devices         {devices}",
+        f"  on duty (📨 = an alert)   {', '.join(member.username for member in CREW)}",
         "Press Ctrl-C to stop.",
         "",
     ])
 
 
-async def _route_alerts(sessions: async_sessionmaker[AsyncSession], estate: EstateFile,
-                        urls: tuple[str, ...]) -> None:
-    async with sessions.begin() as session:
-        for entry in estate.estates:
-            for team in Team:
-                for url in urls:
-                    await add_alert_route(session, estate_id=entry.id, team=team, apprise_url=url)
+async def _crew_on_duty(sessions: async_sessionmaker[AsyncSession], estate: EstateFile,
+                        options: DemoOptions, inbox: str) -> None:
+    password = options.crew_password or secrets.token_urlsafe(12)
+    await put_crew_on_duty(sessions, [entry.id for entry in estate.estates], inbox=inbox,
+                           alert_urls=options.alert_urls,
+                           password_hash=await hash_password_async(password),
+                           now=datetime.now(UTC))
+    log.info("on duty: %s", ", ".join(member.display_name for member in CREW))
 
 
 def _flavours(settings: Settings, options: DemoOptions) -> BridgedFlavours:
@@ -125,10 +133,11 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
     async with (_broker_for(_with_ocpp_on_loopback(given, options), options) as settings,
                 open_resources(settings) as resources,
                 open_operations(resources) as operations,
-                open_bridges(settings, resources.sessions, resources.profiles) as bridges):
+                open_bridges(settings, resources.sessions, resources.profiles) as bridges,
+                demo_inbox() as inbox):
         summary = await import_estates(resources.sessions, registered, resources.profiles)
         log.info("registry: %s", summary)
-        await _route_alerts(resources.sessions, estate, options.alert_urls)
+        await _crew_on_duty(resources.sessions, estate, options, inbox)
         gateway = operations.gateway
         server = api_server(resources, operations.notifier)
         config = SimulationConfig(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.tables import BridgeLink, Device
+from registry.tables import BridgeLink, Building, Device, Estate, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +67,40 @@ async def load_bridge_links(session: AsyncSession, bridge: str) -> dict[str, Dev
              .where(BridgeLink.bridge == bridge))
     result = await session.execute(query)
     return {row.address: _ref(row) for row in result}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit with the words people know it by: 41号楼 2单元."""
+
+    id: int
+    building_code: str
+    building_name: str
+    code: str
+    name: str
+
+
+async def list_estates(session: AsyncSession) -> list[Estate]:
+    return list(await session.scalars(select(Estate).order_by(Estate.id)))
+
+
+async def list_units(session: AsyncSession, estate_id: str) -> list[UnitRef]:
+    rows = await session.execute(
+        select(Unit.id, Building.code, Building.name, Unit.code, Unit.name)
+        .join(Building, Building.id == Unit.building_id)
+        .where(Building.estate_id == estate_id).order_by(Building.code, Unit.code))
+    return [UnitRef(*row) for row in rows]
+
+
+async def find_unit(session: AsyncSession, estate_id: str, building_code: str,
+                    unit_code: str) -> int | None:
+    """The id of a unit named by its codes (b41, u2), or None."""
+    found: int | None = await session.scalar(
+        select(Unit.id).join(Building, Building.id == Unit.building_id)
+        .where(Building.estate_id == estate_id, Building.code == building_code,
+               Unit.code == unit_code))
+    return found
+
+
+async def estate_exists(session: AsyncSession, estate_id: str) -> bool:
+    return await session.get(Estate, estate_id) is not None

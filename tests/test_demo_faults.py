@@ -1,5 +1,6 @@
 """Issue 3's "done when": the demo's scripted faults each become exactly one work order with
-deadlines, and the staff alert reaches a configured apprise target (a local webhook)."""
+deadlines, and the staff alert reaches a configured apprise target (a local webhook) as well
+as the demo's own crew on duty (its rota) and team group routes (its inbox, printed)."""
 
 from __future__ import annotations
 
@@ -116,3 +117,7 @@ def test_each_demo_fault_becomes_one_work_order_and_alerts_staff(
     assert leak_device == "b41-u2-leak"
     assert any("b41-u2-leak" in json.dumps(alert, ensure_ascii=False) or
                "41号楼" in json.dumps(alert, ensure_ascii=False) for alert in received), received
+    # Without --alert-url too, the demo's crew on duty and team groups hear of the leak.
+    inbox = [line for line in demo.stdout.splitlines() if line.startswith("📨 ")]
+    assert "📨 staff-wang: [P1] 新工单 new: 漏水" in inbox, demo.stdout[-3000:]
+    assert "📨 group-repair: [P1] 新工单 new: 漏水" in inbox, demo.stdout[-3000:]

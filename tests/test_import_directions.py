@@ -30,9 +30,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "estateops": frozenset({"core", "device_profiles", "connectors", "registry", "gateway",
                             "services", "simulators", "bridges"}),
 }
-# Of the gateway, the services read only the tables it writes (last state, dead letters).
+# Of the gateway, the services read only the tables it writes (last state, dead letters),
+# and administer the rule overrides it reads (checked the way the engine applies them).
 NARROW: dict[tuple[str, str], frozenset[str]] = {
-    ("services", "gateway"): frozenset({"gateway.tables"}),
+    ("services", "gateway"): frozenset({"gateway.tables", "gateway.rules.tables",
+                                        "gateway.rules.overrides", "gateway.rules.compile"}),
 }
 # The core holds the shared vocabulary: it must stay importable with no heavy dependency
 # but SQLAlchemy (its declarative Base).
@@ -167,10 +169,16 @@ def test_an_import_against_the_map_is_reported_with_its_line(
 
 def test_services_may_read_the_gateway_tables_but_not_its_runner() -> None:
     path = ROOT / "services" / "_probe.py"
-    found = [Import(path, 1, "gateway.tables.DeviceState"), Import(path, 2, "gateway.runner")]
+    found = [Import(path, 1, "gateway.tables.DeviceState"), Import(path, 2, "gateway.runner"),
+             Import(path, 3, "gateway.rules.tables.RuleOverride"),
+             Import(path, 4, "gateway.rules.engine")]
     assert violations(found) == [
         "services/_probe.py:2 imports gateway.runner: services may import only "
-        "['gateway.tables'] of gateway"]
+        "['gateway.rules.compile', 'gateway.rules.overrides', 'gateway.rules.tables', "
+        "'gateway.tables'] of gateway",
+        "services/_probe.py:4 imports gateway.rules.engine: services may import only "
+        "['gateway.rules.compile', 'gateway.rules.overrides', 'gateway.rules.tables', "
+        "'gateway.tables'] of gateway"]
 
 
 def test_a_cycle_is_found() -> None:

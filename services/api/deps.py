@@ -18,7 +18,7 @@ from services.api.alert_stream import AlertHub
 from services.api.settings import ApiConfig
 from services.auth.authenticator import Authenticator
 from services.auth.errors import NotAuthenticated
-from services.auth.policy import estate_scope, require_visible
+from services.auth.policy import estate_scope, require_admin, require_visible
 from services.auth.principal import Principal
 from services.workorders.alert import AlertSink
 
@@ -115,3 +115,13 @@ def visible_estate(estate_id: str, principal: CurrentStaff) -> str:
 
 EstateScope = Annotated[frozenset[str] | None, Depends(visible_estates)]
 VisibleEstate = Annotated[str, Depends(visible_estate)]
+
+
+def admin_staff(principal: CurrentStaff) -> Principal:
+    """The caller, if an admin (services.auth.policy decides); applied once to the admin
+    router, so no admin handler can forget it."""
+    require_admin(principal)
+    return principal
+
+
+AdminStaff = Annotated[Principal, Depends(admin_staff)]

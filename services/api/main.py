@@ -20,6 +20,7 @@ from services.api.guards import RequestGuard
 from services.api.handlers import add_error_handlers
 from services.api.openapi import openapi_with_errors
 from services.api.routes import (
+    admin,
     alerts,
     auth,
     dead_letters,
@@ -34,13 +35,15 @@ from services.auth.authenticator import Authenticator, MissingJwtSecret
 from services.auth.settings import AuthSettings
 from services.auth.throttle import LoginThrottle
 from services.web import router as staff_page_router
+from services.web.admin import router as admin_page_router
 from services.workorders.alert import AlertSink
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
-PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router)
+PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router,
+                  admin_page_router)
 PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
-                     work_orders.router, alerts.router)
+                     work_orders.router, alerts.router, admin.router)
 
 
 async def _open_sessions(

@@ -161,3 +161,31 @@ class HealthPublic(PublicModel):
     status: str = Field(description="ok when every check passed, else degraded")
     database: bool
     store: bool
+
+
+class EstatePublic(PublicModel):
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    id: str
+    name: str
+    timezone: str
+
+
+class EstateList(PublicModel):
+    data: list[EstatePublic]
+    count: int
+
+
+class UnitPublic(PublicModel):
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    id: int
+    building_code: str
+    building_name: str
+    code: str
+    name: str
+
+
+class UnitList(PublicModel):
+    data: list[UnitPublic]
+    count: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,14 @@ from services.auth.tables import Staff, StaffEstate
 
 class AccountError(ValueError):
     """A staff account cannot be created as asked (duplicate name, unknown estate...)."""
+
+
+class AccountNotFound(AccountError):
+    """No staff account with this id or username."""
+
+
+class DuplicateAccount(AccountError):
+    """The username is taken."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,21 @@ class StaffSummary:
     estates: tuple[str, ...]
     on_duty: bool
     active: bool
+    apprise_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffChanges:
+    """What an administrator changes of an account; None leaves a field as it is."""
+
+    display_name: str | None = None
+    role: Role | None = None
+    team: Team | None = None
+    clear_team: bool = False
+    estates: frozenset[str] | None = None
+    apprise_url: str | None = None
+    on_duty: bool | None = None
+    active: bool | None = None
 
 
 async def _estates_of(session: AsyncSession, staff_id: int) -> frozenset[str]:
@@ -75,23 +98,29 @@ async def create_staff(session: AsyncSession, new: NewStaff) -> Principal:
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise AccountError(f"staff member {new.username!r} already exists") from exc
+        raise DuplicateAccount(f"staff member {new.username!r} already exists") from exc
     session.add_all([StaffEstate(staff_id=staff.id, estate_id=estate) for estate in new.estates])
     await session.flush()
     return principal_of(staff, new.estates)
 
 
-async def list_staff(session: AsyncSession) -> list[StaffSummary]:
-    staff_rows = list(await session.scalars(select(Staff).order_by(Staff.username)))
-    links = (await session.execute(select(StaffEstate.staff_id, StaffEstate.estate_id)
-                                   .order_by(StaffEstate.estate_id))).all()
+async def list_staff(session: AsyncSession, *,
+                     staff_id: int | None = None) -> list[StaffSummary]:
+    statement = select(Staff).order_by(Staff.username)
+    link_statement = select(StaffEstate.staff_id, StaffEstate.estate_id).order_by(
+        StaffEstate.estate_id)
+    if staff_id is not None:
+        statement = statement.where(Staff.id == staff_id)
+        link_statement = link_statement.where(StaffEstate.staff_id == staff_id)
+    staff_rows = list(await session.scalars(statement))
+    links = (await session.execute(link_statement)).all()
     estates: dict[int, list[str]] = {}
-    for staff_id, estate_id in links:
-        estates.setdefault(staff_id, []).append(estate_id)
+    for linked_id, estate_id in links:
+        estates.setdefault(linked_id, []).append(estate_id)
     return [StaffSummary(id=row.id, username=row.username, display_name=row.display_name,
                          role=Role(row.role), team=row.team,
                          estates=tuple(estates.get(row.id, ())), on_duty=row.on_duty,
-                         active=row.active)
+                         active=row.active, apprise_url=row.apprise_url)
             for row in staff_rows]
 
 
@@ -121,3 +150,54 @@ async def set_password(session: AsyncSession, *, username: str, password_hash: s
     staff.password_hash = password_hash
     await session.flush()
     return True
+
+
+async def find_staff(session: AsyncSession, *, staff_id: int | None = None,
+                     username: str | None = None) -> Staff:
+    """The account by id or username; AccountNotFound if there is none."""
+    statement = select(Staff).where(
+        Staff.id == staff_id if staff_id is not None else Staff.username == username)
+    staff = await session.scalar(statement)
+    if staff is None:
+        raise AccountNotFound(f"no staff member {username or staff_id!r}")
+    return staff
+
+
+async def _set_estates(session: AsyncSession, staff: Staff, estates: frozenset[str]) -> None:
+    missing = await _missing_estates(session, estates)
+    if missing:
+        raise AccountError(f"no such estate: {', '.join(missing)}")
+    await session.execute(delete(StaffEstate).where(StaffEstate.staff_id == staff.id))
+    session.add_all([StaffEstate(staff_id=staff.id, estate_id=estate) for estate in estates])
+
+
+async def _keep_an_admin(session: AsyncSession, staff: Staff) -> None:
+    """Refuse to demote or disable the last active admin: nobody could administer again."""
+    others = await session.scalar(select(func.count()).select_from(Staff).where(
+        Staff.role == Role.ADMIN, Staff.active.is_(True), Staff.id != staff.id))
+    if not others:
+        raise AccountError(f"{staff.username} is the last active admin: add another first")
+
+
+async def update_staff(session: AsyncSession, staff: Staff, changes: StaffChanges) -> StaffSummary:
+    """Apply an administrator's changes (the caller commits). A disabled account cannot log
+    in, and its tokens stop working: every request reads `active` again."""
+    estates = changes.estates if changes.estates is not None else await _estates_of(
+        session, staff.id)
+    role = changes.role or Role(staff.role)
+    if role is not Role.ADMIN and not estates:
+        raise AccountError(f"a {role.value} needs at least one estate")
+    if staff.role is Role.ADMIN and (role is not Role.ADMIN or changes.active is False):
+        await _keep_an_admin(session, staff)
+    if changes.estates is not None:
+        await _set_estates(session, staff, changes.estates)
+    staff.role = role
+    staff.team = None if changes.clear_team else (changes.team or staff.team)
+    for name in ("display_name", "on_duty", "active"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(staff, name, value)
+    if changes.apprise_url is not None:
+        staff.apprise_url = changes.apprise_url or None
+    await session.flush()
+    return (await list_staff(session, staff_id=staff.id))[0]

@@ -103,3 +103,11 @@ def authorise(principal: Principal, operation: Operation, target: WorkTarget, *,
     raise PermissionDenied(
         f"a {principal.role.value} may {operation.value} only a {what} assigned to it or its team"
     )
+
+
+def require_admin(principal: Principal) -> None:
+    """Administration (staff, rota, alert routes, contacts, policies, rule overrides) is for
+    admins only."""
+    if principal.role is not Role.ADMIN:
+        raise PermissionDenied(f"a {principal.role.value} may not administer EstateOps: "
+                               "admins only")

@@ -146,3 +146,10 @@ async def set_estate_policy(session: AsyncSession, estate_id: str,
         row.deadlines = dict(deadlines)
     await session.flush()
     return policy
+
+
+async def stored_policy(session: AsyncSession, estate_id: str) -> dict[str, Any]:
+    """The estate's own numbers as stored ({} when it keeps the 5341 defaults)."""
+    overrides = await session.scalar(
+        select(EstatePolicy.deadlines).where(EstatePolicy.estate_id == estate_id))
+    return dict(overrides or {})

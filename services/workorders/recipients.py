@@ -1,5 +1,7 @@
 """Who hears about an alert, read from staff, alert routes and unit contacts.
 
+On duty means on a shift of the rota (services/workorders/rota.py) at the alert's time, or
+marked on duty by hand.
 - created: the team's on-duty staff of the estate, and the team's alert routes; for a work
   order in a unit whose rule says `notify_residents` in its device profile (a leak sensor's
   leak, say), the unit's resident contacts too (in a separate, resident message).
@@ -22,6 +24,7 @@ from registry.tables import Building, Estate, Unit
 from services.auth.principal import Role
 from services.auth.tables import Staff, StaffEstate
 from services.workorders.alert import Alert, AlertKind
+from services.workorders.rota import on_duty_anywhere, on_duty_for_team
 from services.workorders.tables import AlertRoute, UnitContact
 
 DISPATCHERS_FROM_LEVEL = 1
@@ -37,7 +40,7 @@ class Route:
 
 
 def _staff_conditions(alert: Alert) -> list[Any]:
-    on_duty_team = and_(Staff.team == alert.team, Staff.on_duty.is_(True))
+    on_duty_team = on_duty_for_team(estate_id=alert.estate_id, team=alert.team, at=alert.at)
     assignee = Staff.id == alert.assignee_id if alert.assignee_id is not None else None
     if alert.kind is AlertKind.CREATED:
         return [on_duty_team]
@@ -45,7 +48,8 @@ def _staff_conditions(alert: Alert) -> list[Any]:
         return [assignee] if assignee is not None else []
     conditions = [on_duty_team] + ([assignee] if assignee is not None else [])
     if alert.level >= DISPATCHERS_FROM_LEVEL:
-        conditions.append(and_(Staff.role == Role.DISPATCHER, Staff.on_duty.is_(True)))
+        conditions.append(and_(Staff.role == Role.DISPATCHER,
+                               on_duty_anywhere(estate_id=alert.estate_id, at=alert.at)))
     if alert.level >= ADMINS_FROM_LEVEL:
         conditions.append(Staff.role == Role.ADMIN)
     return conditions

@@ -238,3 +238,136 @@ class AssignRequest(BaseModel):
 
 class CommentCreate(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
+
+
+# ---- administration: rota, alert routes, resident contacts, deadlines, rule overrides ----
+
+class ShiftCreate(BaseModel):
+    staff_id: int
+    estate_id: str = Field(pattern=SLUG_PATTERN)
+    team: Team | None = Field(description="null: on duty for the whole estate (dispatchers)")
+    starts_at: datetime
+    ends_at: datetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("a shift must end after it starts")
+        return self
+
+
+class ShiftPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    staff_id: int
+    estate_id: str
+    team: Team | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ShiftList(BaseModel):
+    data: list[ShiftPublic]
+    count: int
+
+
+class AlertRouteCreate(BaseModel):
+    estate_id: str = Field(pattern=SLUG_PATTERN)
+    team: Team
+    apprise_url: str = Field(min_length=4, max_length=2000,
+                             examples=["wecombot://BOTKEY", "mailto://user:pass@example.com",
+                                       "json://127.0.0.1:9000/hook"])
+
+
+class AlertRoutePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    estate_id: str
+    team: Team
+    apprise_url: str
+
+
+class AlertRouteList(BaseModel):
+    data: list[AlertRoutePublic]
+    count: int
+
+
+class SendTestPublic(BaseModel):
+    sent: bool
+    detail: str
+
+
+class UnitContactCreate(BaseModel):
+    unit_id: int
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    apprise_url: str | None = Field(default=None, max_length=2000)
+
+
+class UnitContactPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    unit_id: int
+    name: str
+    phone: str | None
+    apprise_url: str | None
+
+
+class UnitContactList(BaseModel):
+    data: list[UnitContactPublic]
+    count: int
+
+
+class EstatePolicyPublic(BaseModel):
+    estate_id: str
+    overrides: dict[str, int] = Field(description="the estate's own numbers (seconds)")
+    effective: dict[str, int] = Field(description="what applies: the 5341 defaults + overrides")
+    defaults: dict[str, int]
+
+
+class EstatePolicyUpdate(BaseModel):
+    deadlines: dict[str, int] = Field(
+        description="seconds per step: ack_s, simple_s, complex_s, plan_s, external_s; "
+                    "{} restores the 5341 defaults")
+
+
+class RuleOverrideUpdate(BaseModel):
+    enabled: bool = True
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="value, by_kind, for_s, in_a_row, count, within_s, silence_intervals, "
+                    "priority, team, category")
+
+
+class RuleOverridePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    estate_id: str
+    device_type: str
+    rule: str
+    enabled: bool
+    params: dict[str, Any]
+
+
+class RuleOverrideList(BaseModel):
+    data: list[RuleOverridePublic]
+    count: int
+
+
+class RuleInfoPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    device_type: str
+    rule: str
+    kind: str
+    title_zh: str
+    title_en: str
+    defaults: dict[str, Any]
+
+
+class RuleInfoList(BaseModel):
+    data: list[RuleInfoPublic]
+    count: int

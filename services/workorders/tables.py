@@ -167,3 +167,22 @@ class EstatePolicy(Base):
         ForeignKey("estates.id", ondelete="CASCADE"), primary_key=True
     )
     deadlines: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DutyShift(Base):
+    """A stretch of time in which a staff member is on duty for one team of one estate.
+
+    The recipients of an alert are the team's staff on duty at the alert's time: on a shift
+    here, or marked on duty by hand (staff.on_duty, for "from now until I say so").
+    """
+
+    __tablename__ = "duty_shifts"
+    __table_args__ = (Index("ix_duty_shifts_estate_team_ends", "estate_id", "team", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    estate_id: Mapped[str] = mapped_column(ForeignKey("estates.id", ondelete="CASCADE"))
+    # None: on duty for the estate as a whole (the dispatcher's desk), not for one team.
+    team: Mapped[Team | None] = mapped_column(StrEnumColumn(Team))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -104,7 +104,9 @@ async def test_a_deactivated_account_loses_access_at_once(
 
 
 def _concrete(path: str) -> str:
-    values = {"action": "acknowledge", "work_order_id": "1", "estate_id": "x", "device_id": "y"}
+    values = {"action": "acknowledge", "work_order_id": "1", "estate_id": "x", "device_id": "y",
+              "staff_id": "1", "shift_id": "1", "route_id": "1", "contact_id": "1",
+              "device_type": "leak_sensor", "rule": "water_leak"}
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
 
 
