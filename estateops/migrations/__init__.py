@@ -14,6 +14,7 @@ import gateway.rules.tables
 import gateway.tables
 import registry.tables
 import services.auth.tables
+import services.residents.tables
 import services.workorders.tables
 from core.db import Base
 
@@ -23,6 +24,7 @@ TABLE_MODULES = (
     gateway.rules.tables,
     services.auth.tables,
     services.workorders.tables,
+    services.residents.tables,
 )
 
 
