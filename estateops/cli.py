@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from device_profiles import ProfileError, load_profiles
+from estateops.cli_qr import qr_app
 from estateops.cli_staff import DEMO_ADMIN, ensure_demo_admin, staff_app
 from estateops.logs import configure_logging
 from estateops.settings import Settings
@@ -25,6 +26,7 @@ profiles_app = typer.Typer(help="Device profiles.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(staff_app, name="staff")
+app.add_typer(qr_app, name="qr")
 
 log = logging.getLogger("estateops")
 

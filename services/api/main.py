@@ -25,19 +25,23 @@ from services.api.routes import (
     devices,
     health,
     metrics,
+    photos,
+    residents,
     telemetry,
     work_orders,
 )
 from services.api.settings import ApiConfig
 from services.auth.authenticator import Authenticator, MissingJwtSecret
 from services.web import router as staff_page_router
+from services.web.residents import router as resident_pages_router
 from services.workorders.alert import AlertSink
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
-PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router)
+PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router,
+                  residents.router, resident_pages_router)
 PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
-                     work_orders.router, alerts.router)
+                     photos.router, work_orders.router, alerts.router)
 
 
 async def _open_sessions(

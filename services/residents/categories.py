@@ -45,3 +45,9 @@ ROUTING: dict[ResidentCategory, Routing] = {
     ResidentCategory.OTHER: Routing(Team.REPAIR, Priority.P3, Category.SIMPLE, "居民报修：其他",
                                     "Resident report: other"),
 }
+
+LABELS_ZH: dict[ResidentCategory, str] = {
+    ResidentCategory.LEAK: "漏水", ResidentCategory.LIGHTS: "照明",
+    ResidentCategory.CHARGER: "充电桩", ResidentCategory.GATE: "道闸",
+    ResidentCategory.CLEANING: "保洁", ResidentCategory.OTHER: "其他",
+}
