@@ -52,7 +52,7 @@ document.addEventListener("alpine:init", () => {
     pickPhoto(event) {
       const file = event.target.files && event.target.files[0];
       this.error = "";
-      if (!file) return;
+      if (!file) { this.dropPhoto(); return; }
       if (file.size > MAX_PHOTO_BYTES) {
         this.error = "照片太大了（最大 8 MB），请换一张。";
         event.target.value = "";
@@ -62,7 +62,12 @@ document.addEventListener("alpine:init", () => {
       reader.onload = () => { this.photoData = reader.result; this.photoName = file.name; };
       reader.readAsDataURL(file);
     },
-    dropPhoto() { this.photoData = ""; this.photoName = ""; },
+    dropPhoto() {
+      this.photoData = "";
+      this.photoName = "";
+      const input = document.getElementById("photo");
+      if (input) input.value = "";
+    },
 
     payload() {
       const photo = this.photoData ? this.photoData.slice(this.photoData.indexOf(",") + 1) : null;
