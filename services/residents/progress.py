@@ -70,12 +70,13 @@ async def _taken_by(session: AsyncSession, order: WorkOrder) -> str | None:
 
 
 async def _staff_notes(session: AsyncSession, work_order_id: int) -> list[Note]:
-    """Notes written by staff (their actor key is their id): not the sensor's or residents'."""
+    """Notes written by staff (their actor key is their id): not the sensor's or residents',
+    nor the line a photo upload adds (the photo shows its own caption)."""
     events = await session.scalars(select(WorkOrderEvent).where(
         WorkOrderEvent.work_order_id == work_order_id, WorkOrderEvent.note.is_not(None),
         WorkOrderEvent.kind.in_(STAFF_NOTE_KINDS)).order_by(WorkOrderEvent.id))
     return [Note(event.at, event.actor_name, event.note or "") for event in events
-            if event.actor.isdigit()]
+            if event.actor.isdigit() and not (event.data or {}).get("photo_id")]
 
 
 async def progress(session: AsyncSession, token: str) -> Progress:

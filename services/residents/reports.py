@@ -114,5 +114,5 @@ async def submit(session: AsyncSession, link: QrLink, report: ReportIn, *,
         await _join(session, joined_id, report, row.id, now)
     if photo is not None:
         await store(session, work_order_id, photo, actor=RESIDENT.key,
-                    actor_name=RESIDENT.name, now=now, note="居民上传", report_id=row.id)
+                    actor_name=RESIDENT.name, now=now, report_id=row.id)
     return Receipt(row.id, work_order_id, token, joined=joined_id is not None)

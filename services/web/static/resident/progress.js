@@ -43,7 +43,7 @@ document.addEventListener("alpine:init", () => {
     photos() { return this.order ? this.order.photos : []; },
     hasNotes() { return this.notes().length > 0; },
     hasPhotos() { return this.photos().length > 0; },
-    photoWho(photo) { return photo.by_resident ? "您上传的" : `${photo.by} · ${RES.when(photo.at)}`; },
+    photoWho(photo) { return `${photo.by_resident ? "您上传的" : photo.by} · ${RES.when(photo.at)}`; },
     photoNote(photo) { return photo.note || ""; },
     canRate() { return Boolean(this.order && this.order.can_rate) && !this.thanks; },
     rated() { return Boolean(this.order && this.order.rating); },

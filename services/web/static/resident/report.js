@@ -42,6 +42,7 @@ document.addEventListener("alpine:init", () => {
     chipClass(value) { return this.category === value ? "chip chosen" : "chip"; },
     choose(value) { this.category = value; this.error = ""; },
     hasPhoto() { return this.photoData !== ""; },
+    noPhoto() { return this.photoData === ""; },
     photoSrc() { return this.photoData; },
     sendText() { return this.sending ? "正在提交…" : "提交报修"; },
     doneText() {
