@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Team
 from estateops.broker import embedded_broker
+from estateops.demo_qr import demo_qr_link
 from estateops.resources import open_resources
 from estateops.run import api_server, open_operations, serve_until_stopped
 from estateops.settings import Settings
@@ -60,7 +61,7 @@ async def _broker_for(settings: Settings, options: DemoOptions) -> AsyncIterator
         yield settings.with_changes({"mqtt": {"url": url}})
 
 
-def _banner(settings: Settings, devices: int) -> str:
+def _banner(settings: Settings, devices: int, qr_link: str | None = None) -> str:
     api = f"http://{settings.api.host}:{settings.api.port}"
     store = settings.influx.url or f"embedded ({settings.embedded_telemetry_path})"
     return "\n".join([
@@ -74,6 +75,7 @@ def _banner(settings: Settings, devices: int) -> str:
         f"  telemetry store           {store}",
         f"  registry                  {settings.effective_database_url}",
         f"  simulated devices         {devices}",
+        *([f"  residents' QR link        {qr_link}"] if qr_link else []),
         "Press Ctrl-C to stop.",
         "",
     ])
@@ -96,6 +98,7 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
         summary = await import_estates(resources.sessions, estate, resources.profiles)
         log.info("registry: %s", summary)
         await _route_alerts(resources.sessions, estate, options.alert_urls)
+        qr_link = await demo_qr_link(resources.sessions, estate, settings)
         gateway = operations.gateway
         server = api_server(resources, operations.notifier)
         config = SimulationConfig(
@@ -107,7 +110,7 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
             operations_task = tasks.create_task(operations.run(), name="operations")
             tasks.create_task(serve_until_stopped(server), name="api")
             await asyncio.wait_for(gateway.connected.wait(), timeout=30)
-            print(_banner(settings, devices), flush=True)
+            print(_banner(settings, devices, qr_link), flush=True)
             stats = await simulate(config)
             log.info("simulation ended: %s", stats)
             server.should_exit = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,6 +78,25 @@ async def issue(session: AsyncSession, ref: PlaceRef, *, now: datetime) -> QrLin
     session.add(link)
     await session.flush()
     return link
+
+
+async def issue_once(session: AsyncSession, ref: PlaceRef, *, now: datetime) -> QrLink:
+    """The active link at exactly that place if there is one, else a new one."""
+    wanted = await issue(session, ref, now=now)
+    existing = await session.scalar(select(QrLink).where(
+        QrLink.estate_id == wanted.estate_id, QrLink.revoked_at.is_(None),
+        QrLink.id != wanted.id, _same(QrLink.building_id, wanted.building_id),
+        _same(QrLink.unit_id, wanted.unit_id), _same(QrLink.device_pk, wanted.device_pk),
+    ).order_by(QrLink.id).limit(1))
+    if existing is None:
+        return wanted
+    await session.delete(wanted)
+    await session.flush()
+    return existing
+
+
+def _same(column: Any, value: int | None) -> Any:
+    return column.is_(None) if value is None else column == value
 
 
 async def issue_every_unit(session: AsyncSession, estate_id: str, *,

@@ -96,3 +96,16 @@ def test_the_sheet_writes_the_place_under_each_code() -> None:
     assert page.count("<svg") == 2
     assert '<p class="place">41号楼2单元</p>' in page
     assert "&lt;b&gt;42号楼&lt;/b&gt;" in page  # a label is text, never markup
+
+
+async def test_issue_once_reuses_the_active_link(sessions: async_sessionmaker[AsyncSession],
+                                                 estate_id: str, unit_link: QrLink) -> None:
+    ref = links.PlaceRef(estate_id, "b41", "u2")
+    async with sessions.begin() as session:
+        assert (await links.issue_once(session, ref, now=T0)).id == unit_link.id
+        building_wide = await links.issue_once(session, links.PlaceRef(estate_id, "b41"),
+                                               now=T0)
+        assert building_wide.id != unit_link.id
+        await links.revoke(session, unit_link.id, now=T0)
+        assert (await links.issue_once(session, ref, now=T0)).id not in (unit_link.id,
+                                                                          building_wide.id)
