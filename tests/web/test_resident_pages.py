@@ -15,7 +15,7 @@ from services.auth.principal import Role
 from services.residents.ratelimit import LINK_MESSAGE
 from tests.services.residents.photos import NOT_AN_IMAGE, phone_photo
 from tests.utils.estates import topic
-from tests.web.conftest import Seeded, Shots, add_estate, add_person
+from tests.web.conftest import Seeded, Shots, add_estate, add_person, log_in
 from tests.web.residents import StaffApi, issue_link, review_requested, revoke_link, stored
 from tests.web.stack import Stack, now_ms, publish
 
@@ -173,3 +173,24 @@ def test_a_file_that_is_not_a_photo_is_refused_and_nothing_stored(
     refused = StaffApi(stack.url, fixer).upload(order["id"], NOT_AN_IMAGE, "x", "image/png")
     assert refused.status_code == 415
     assert stored(seeded)["photos"] == 0
+
+
+def test_staff_add_a_photo_from_the_console(phone: Page, stack: Stack, seeded: Seeded,
+                                            shots: Shots) -> None:
+    fixer = add_person(seeded, "李师傅", Role.TECHNICIAN, Team.REPAIR)
+    api = f"{stack.url}/api/v1/resident/links{issue_link(seeded)[2:]}/reports"
+    assert httpx.post(api, json={"category": "leak", "description": "楼道漏水"},
+                      timeout=10).status_code == 201
+    log_in(phone, fixer)
+    phone.locator("#cards li", has_text="居民报修").locator("button").click()
+    expect(phone.locator("#order-title")).to_have_text("居民报修：漏水")
+    photo: FilePayload = {"name": "fix.jpg", "mimeType": "image/jpeg",
+                          "buffer": phone_photo(colour="#27ae60")}
+    phone.set_input_files("#staff-photo", files=[photo])
+    expect(phone.locator("#timeline li[data-kind=comment]")).to_contain_text("上传了照片")
+    assert stored(seeded)["photos"] == 1
+    not_a_photo: FilePayload = {"name": "x.png", "mimeType": "image/png", "buffer": NOT_AN_IMAGE}
+    phone.set_input_files("#staff-photo", files=[not_a_photo])
+    expect(phone.locator("#action-error")).to_contain_text("只能上传照片")
+    shots.take(phone, "console-photo")
+    assert stored(seeded)["photos"] == 1
