@@ -179,11 +179,12 @@ def test_staff_add_a_photo_from_the_console(phone: Page, stack: Stack, seeded: S
                                             shots: Shots) -> None:
     fixer = add_person(seeded, "李师傅", Role.TECHNICIAN, Team.REPAIR)
     api = f"{stack.url}/api/v1/resident/links{issue_link(seeded)[2:]}/reports"
-    assert httpx.post(api, json={"category": "leak", "description": "楼道漏水"},
-                      timeout=10).status_code == 201
+    assert httpx.post(api, json={"category": "leak", "description": "楼道漏水",
+                                 "phone": "13800138000"}, timeout=10).status_code == 201
     log_in(phone, fixer)
     phone.locator("#cards li", has_text="居民报修").locator("button").click()
     expect(phone.locator("#order-title")).to_have_text("居民报修：漏水")
+    expect(phone.locator("#order-description")).to_have_text("楼道漏水\n报修人电话：13800138000")
     photo: FilePayload = {"name": "fix.jpg", "mimeType": "image/jpeg",
                           "buffer": phone_photo(colour="#27ae60")}
     phone.set_input_files("#staff-photo", files=[photo])
