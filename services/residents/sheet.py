@@ -32,12 +32,12 @@ class SheetCode:
 
 def code_svg(url: str) -> str:
     """The QR code of `url` as inline SVG (error correction M: a scuffed notice still reads)."""
-    svg: str = segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2)
+    svg: str = segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, omitsize=True)
     return svg
 
 
 def _cell(code: SheetCode) -> str:
-    return (f'<div class="code"><p class="ask">扫码报修 · 查看进度</p>{code_svg(code.url)}'
+    return (f'<div class="code"><p class="ask">扫码报修</p>{code_svg(code.url)}'
             f'<p class="place">{escape(code.label)}</p>'
             f'<p class="url">{escape(code.url)}</p></div>')
 
