@@ -15,6 +15,7 @@ import typer
 from device_profiles import ProfileError, load_profiles
 from estateops.cli_admin import ADMIN_APPS
 from estateops.cli_broker import broker_app
+from estateops.cli_qr import qr_app
 from estateops.cli_staff import DEMO_ADMIN, ensure_demo_admin, staff_app
 from estateops.logs import configure_logging
 from estateops.settings import Settings
@@ -30,6 +31,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(broker_app, name="broker")
 for _name, _sub_app in ADMIN_APPS.items():
     app.add_typer(_sub_app, name=_name)
+app.add_typer(qr_app, name="qr")
 
 log = logging.getLogger("estateops")
 

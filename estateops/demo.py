@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from estateops.broker import embedded_broker
 from estateops.demo_crew import CREW, put_crew_on_duty
 from estateops.demo_inbox import demo_inbox
+from estateops.demo_qr import demo_qr_link
 from estateops.resources import open_resources
 from estateops.run import api_server, open_operations, serve_until_stopped
 from estateops.run_bridges import Bridges, open_bridges
@@ -72,7 +73,7 @@ def _with_ocpp_on_loopback(settings: Settings, options: DemoOptions) -> Settings
     return settings.with_changes({"bridges": {"ocpp": {"host": "127.0.0.1", "port": port}}})
 
 
-def _banner(settings: Settings, devices: int) -> str:
+def _banner(settings: Settings, devices: int, qr_link: str | None = None) -> str:
     api = f"http://{settings.api.host}:{settings.api.port}"
     store = settings.influx.url or f"embedded ({settings.embedded_telemetry_path})"
     return "\n".join([
@@ -90,8 +91,8 @@ def _banner(settings: Settings, devices: int) -> str:
         f"    Zigbee2MQTT leak sensor  topic {settings.bridges.zigbee2mqtt.base_topic}/#",
         f"    OCPP 1.6J charger        ws://{settings.bridges.ocpp.host}:"
         f"{settings.bridges.ocpp.port}/ocpp/<charge point id>",
-        f"  simulated devices         {devices}",
         f"  on duty (📨 = an alert)   {', '.join(member.username for member in CREW)}",
+        *([f"  residents' QR link        {qr_link}"] if qr_link else []),
         "Press Ctrl-C to stop.",
         "",
     ])
@@ -138,6 +139,7 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
         summary = await import_estates(resources.sessions, registered, resources.profiles)
         log.info("registry: %s", summary)
         await _crew_on_duty(resources.sessions, estate, options, inbox)
+        qr_link = await demo_qr_link(resources.sessions, estate, settings)
         gateway = operations.gateway
         server = api_server(resources, operations.notifier)
         config = SimulationConfig(
@@ -150,7 +152,7 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
             tasks.create_task(serve_until_stopped(server), name="api")
             await asyncio.wait_for(gateway.connected.wait(), timeout=30)
             bridged = _start_bridges(tasks, bridges, settings, options)
-            print(_banner(settings, devices), flush=True)
+            print(_banner(settings, devices, qr_link), flush=True)
             stats = await simulate(config)
             log.info("simulation ended: %s", stats)
             server.should_exit = True

@@ -15,6 +15,7 @@ import gateway.tables
 import registry.credentials
 import registry.tables
 import services.auth.tables
+import services.residents.tables
 import services.workorders.tables
 from core.db import Base
 
@@ -25,6 +26,7 @@ TABLE_MODULES = (
     gateway.rules.tables,
     services.auth.tables,
     services.workorders.tables,
+    services.residents.tables,
 )
 
 

@@ -13,6 +13,11 @@ class AuthSettings(BaseModel):
         description="HS256 key signing bearer tokens (32+ characters); the API refuses to "
         "start without it, `estateops demo` generates one",
     )
+    qr_secret: SecretStr | None = Field(
+        default=None,
+        description="key signing residents' QR links; unset: derived from jwt_secret (then "
+        "rotating jwt_secret invalidates every printed code)",
+    )
     token_ttl_s: int = Field(default=8 * 3600, gt=0, description="how long a token is valid")
     failed_logins_per_account: int = Field(
         default=10, gt=0, description="failed logins of one username per window; then 429")

@@ -125,6 +125,27 @@ EO.detailPart = () => ({
     }
   },
 
+  canAddPhoto() { return Boolean(this.order && this.order.allowed_actions.includes("comment")); },
+  async uploadPhoto(event) {
+    const file = event.target.files && event.target.files[0];
+    event.target.value = "";
+    if (!file || !this.order) return;
+    await this.sendPhoto(file);
+  },
+  async sendPhoto(file) {
+    this.busy = true;
+    this.actionError = "";
+    try {
+      await EO.api(`/api/v1/work-orders/${this.order.id}/photos`, { method: "POST", body: file,
+        headers: { "Content-Type": file.type || "application/octet-stream" } });
+      await this.loadOrder(this.order.id);
+    } catch (error) {
+      if (!(error instanceof EO.Unauthorised)) this.actionError = EO.errorText(error, this.lang, "failed");
+    } finally {
+      this.busy = false;
+    }
+  },
+
   events() { return this.order ? this.order.events.slice().reverse() : []; },
   eventKind(event) { return EO.word(EO.EVENTS, event.kind, this.lang); },
   eventActor(event) {

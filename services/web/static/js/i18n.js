@@ -27,6 +27,8 @@ EO.WORDS = {
   since: ["自", "since"], assignee: ["处理人", "Assignee"], team: ["班组", "Team"],
   keepTeam: ["不改班组", "Keep the team"], nobody: ["不指定人员", "Nobody"],
   note: ["说明", "Note"], commentText: ["备注内容", "Comment"],
+  addPhoto: ["上传照片", "Add a photo"], description: ["描述", "Description"], e413: ["照片太大", "Photo too large"],
+  e415: ["只能上传照片", "Images only"],
   resolveNote: ["办结说明（做了什么）", "Resolution note (what was done)"],
   closeWarning: ["传感器仍报告故障。确定关闭？若故障仍在，下一条读数会新开工单。请在说明中写明原因。",
                  "The sensor still reports the fault. Close anyway? If it persists, the next reading opens a new work order. Say why in the note."],

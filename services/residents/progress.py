@@ -1,0 +1,109 @@
+"""What a resident sees behind their progress link, and their rating.
+
+A rating of 2 or less flags the work order for a manager's review (review_requested_at and a
+timeline line); it does not reopen it: a manager decides whether the fix failed (reopen) or
+the resident is unhappy with something a new 5341 cycle would not mend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.auth.tables import Staff
+from services.residents.errors import ProgressNotFound, RatingRefused
+from services.residents.photos import PhotoInfo, listed
+from services.residents.reports import RESIDENT, token_hash
+from services.residents.tables import ResidentReport
+from services.workorders.model import Status
+from services.workorders.schemas import EventKind
+from services.workorders.tables import WorkOrder, WorkOrderEvent
+from services.workorders.timeline import record
+
+REVIEW_AT_OR_BELOW = 2
+RATEABLE = (Status.RESOLVED, Status.CLOSED)
+STAFF_NOTE_KINDS = (EventKind.COMMENT, EventKind.RESOLVED, EventKind.STARTED,
+                    EventKind.ACKNOWLEDGED)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    at: datetime
+    by: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    report: ResidentReport
+    order: WorkOrder
+    taken_by: str | None
+    notes: list[Note]
+    photos: list[PhotoInfo]
+
+    @property
+    def can_rate(self) -> bool:
+        return self.order.status in RATEABLE and self.report.rating is None
+
+
+async def report_for(session: AsyncSession, token: str) -> ResidentReport:
+    report = await session.scalar(select(ResidentReport).where(
+        ResidentReport.token_hash == token_hash(token)))
+    if report is None:
+        raise ProgressNotFound()
+    return report
+
+
+async def _taken_by(session: AsyncSession, order: WorkOrder) -> str | None:
+    if order.assignee_id is not None:
+        staff = await session.get(Staff, order.assignee_id)
+        if staff is not None:
+            return staff.display_name
+    name: str | None = await session.scalar(
+        select(WorkOrderEvent.actor_name).where(
+            WorkOrderEvent.work_order_id == order.id,
+            WorkOrderEvent.kind == EventKind.ACKNOWLEDGED).order_by(WorkOrderEvent.id))
+    return name
+
+
+async def _staff_notes(session: AsyncSession, work_order_id: int) -> list[Note]:
+    """Notes written by staff (their actor key is their id): not the sensor's or residents',
+    nor the line a photo upload adds (the photo shows its own caption)."""
+    events = await session.scalars(select(WorkOrderEvent).where(
+        WorkOrderEvent.work_order_id == work_order_id, WorkOrderEvent.note.is_not(None),
+        WorkOrderEvent.kind.in_(STAFF_NOTE_KINDS)).order_by(WorkOrderEvent.id))
+    return [Note(event.at, event.actor_name, event.note or "") for event in events
+            if event.actor.isdigit() and not (event.data or {}).get("photo_id")]
+
+
+async def progress(session: AsyncSession, token: str) -> Progress:
+    report = await report_for(session, token)
+    order = await session.get(WorkOrder, report.work_order_id, populate_existing=True)
+    if order is None:
+        raise ProgressNotFound()
+    return Progress(report, order, await _taken_by(session, order),
+                    await _staff_notes(session, order.id), await listed(session, order.id))
+
+
+async def rate(session: AsyncSession, token: str, rating: int, comment: str | None, *,
+               now: datetime) -> ResidentReport:
+    """Rate a resolved work order once; 2 or less asks a manager to review it."""
+    found = await progress(session, token)
+    if not found.can_rate:
+        raise RatingRefused("已经评价过了。" if found.report.rating is not None
+                            else "处理完成后才能评价。")
+    report = found.report
+    report.rating, report.rating_comment, report.rated_at = rating, comment, now
+    review = rating <= REVIEW_AT_OR_BELOW
+    if review:
+        report.review_requested_at = now
+    note = f"居民评价 {rating}/5" + ("，请经理复核" if review else "")
+    await record(session, report.work_order_id, EventKind.COMMENT, actor=RESIDENT, at=now,
+                 note=note + (f"：{comment}" if comment else ""),
+                 data={"resident_report_id": report.id, "rating": rating,
+                       "review_requested": review})
+    await session.flush()
+    return report
