@@ -4,13 +4,21 @@ or the body. Both answer in the API's one error shape (services/api/errors.py)."
 
 from __future__ import annotations
 
+import re
+
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.errors import ApiError, BadCharacters, BodyTooLarge
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# The routes that take a photo: an 8 MiB image as the body, or base64 in a resident's report.
+UPLOAD_PATHS = (re.compile(r"^/api/v1/work-orders/[0-9]+/photos$"),
+                re.compile(r"^/api/v1/resident/links/[^/]+/[^/]+/reports$"))
+DEFAULT_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 FORM = b"application/x-www-form-urlencoded"
+# Bodies read as text, where a NUL can only be an attack; an image may hold NUL bytes.
+TEXT_TYPES = (b"application/json", FORM, b"text/")
 NUL_MARKS = (b"\x00", b"%00")
 JSON_NUL = b"\\u0000"
 
@@ -34,10 +42,16 @@ def nul_in_target(scope: Scope) -> bool:
 
 
 def nul_in_body(scope: Scope, body: bytes) -> bool:
+    content_type = (_header(scope, b"content-type") or b"").lower()
+    if content_type and not content_type.startswith(TEXT_TYPES):
+        return False
     if b"\x00" in body or JSON_NUL in body.lower():
         return True
-    content_type = (_header(scope, b"content-type") or b"").lower()
     return content_type.startswith(FORM) and _has_nul(body)
+
+
+def is_upload(scope: Scope) -> bool:
+    return any(pattern.match(scope["path"]) for pattern in UPLOAD_PATHS)
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -77,9 +91,11 @@ def replay(body: bytes, receive: Receive) -> Receive:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,7 +112,7 @@ class RequestGuard:
     async def _check(self, scope: Scope, receive: Receive) -> tuple[ApiError | None, bytes]:
         if nul_in_target(scope):
             return BadCharacters("the path or query contains a NUL byte"), b""
-        limit = self.max_body_bytes
+        limit = self.max_upload_bytes if is_upload(scope) else self.max_body_bytes
         length = declared_length(scope)
         body = None if length is not None and length > limit else await read_capped(
             receive, limit)

@@ -150,7 +150,8 @@ def create_app(
                            notifier),
     )
     add_error_handlers(app)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.api.max_body_bytes,
+                       max_upload_bytes=settings.api.max_upload_bytes)
     app.openapi = openapi_with_errors(app)  # type: ignore[method-assign]
     for router in PUBLIC_ROUTERS:
         app.include_router(router)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from connectors.mqtt import MqttSettings
 from connectors.store.settings import InfluxSettings
-from services.api.guards import DEFAULT_MAX_BODY_BYTES
+from services.api.guards import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 from services.auth.settings import AuthSettings
 
 
@@ -19,6 +19,9 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES, gt=0,
         description="larger request bodies are refused with 413 before they are read")
+    max_upload_bytes: int = Field(
+        default=DEFAULT_MAX_UPLOAD_BYTES, gt=0,
+        description="the same for the routes that take a photo (guards.UPLOAD_PATHS)")
     ssl_certfile: Path | None = Field(
         default=None, description="serve HTTPS with this certificate chain (PEM)")
     ssl_keyfile: Path | None = Field(default=None, description="its private key (PEM)")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.api.deps import CurrentStaff, NowDep, SessionDep
 from services.api.errors import NotFound
 from services.api.routes.residents import PHOTO_HEADERS, said_to_residents
-from services.api.routes.work_orders import actor_of, authorised
+from services.api.routes.work_orders import WorkOrderId, actor_of, authorised
 from services.auth.policy import Access, require_visible
 from services.residents import photos
 from services.residents.errors import PhotoRefused
@@ -44,7 +44,7 @@ async def _body(request: Request) -> bytes:
 @router.post("/{work_order_id}/photos", status_code=201,
              openapi_extra={"requestBody": {"content": {"image/*": {"schema": {
                  "type": "string", "format": "binary"}}}, "required": True}})
-async def upload_photo(work_order_id: int, request: Request, session: SessionDep,
+async def upload_photo(work_order_id: WorkOrderId, request: Request, session: SessionDep,
                        principal: CurrentStaff, now: NowDep,
                        note: Annotated[str | None, Query(max_length=200)] = None,
                        ) -> PhotoInfoPublic:
@@ -62,7 +62,7 @@ async def upload_photo(work_order_id: int, request: Request, session: SessionDep
 
 
 @router.get("/{work_order_id}/photos")
-async def list_photos(work_order_id: int, session: SessionDep,
+async def list_photos(work_order_id: WorkOrderId, session: SessionDep,
                       principal: CurrentStaff) -> list[PhotoInfoPublic]:
     order = await service.get(session, work_order_id)
     require_visible(principal, order.estate_id, f"work order {work_order_id}")
@@ -71,7 +71,7 @@ async def list_photos(work_order_id: int, session: SessionDep,
 
 
 @router.get("/{work_order_id}/photos/{photo_id}", response_class=Response)
-async def read_photo(work_order_id: int, photo_id: int, session: SessionDep,
+async def read_photo(work_order_id: WorkOrderId, photo_id: WorkOrderId, session: SessionDep,
                      principal: CurrentStaff) -> Response:
     order = await service.get(session, work_order_id)
     require_visible(principal, order.estate_id, f"work order {work_order_id}")

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
+from core.db import MAX_SQL_INTEGER
 from registry.tables import Estate
 from services.api.deps import ApiConfigDep, NowDep, SessionDep
 from services.api.errors import ApiError, Conflict, NotFound
@@ -43,6 +44,7 @@ PHOTO_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Opti
 class TooManyRequests(ApiError):
     status_code = 429
     code = "too_many_reports"
+    chinese = "提交过于频繁"
 
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message, extra={"retry_after_s": retry_after_s})
@@ -55,10 +57,12 @@ class TooManyRequests(ApiError):
 class PhotoNotAccepted(ApiError):
     status_code = 415
     code = "photo_refused"
+    chinese = "照片未被接受"
 
 
 class PhotoTooLarge(PhotoNotAccepted):
     status_code = 413
+    chinese = "照片过大"
 
 
 def _as_api_error(exc: ResidentError) -> ApiError:
@@ -96,6 +100,7 @@ def get_limits(request: Request) -> ReportLimits:
 
 
 KeyDep = Annotated[bytes, Depends(get_key)]
+PhotoId = Annotated[int, Path(ge=1, le=MAX_SQL_INTEGER)]
 LimitsDep = Annotated[ReportLimits, Depends(get_limits)]
 
 
@@ -155,7 +160,7 @@ async def read_progress(token: str, session: SessionDep) -> ProgressPublic:
 
 
 @router.get("/progress/{token}/photos/{photo_id}", response_class=Response)
-async def read_photo(token: str, photo_id: int, session: SessionDep) -> Response:
+async def read_photo(token: str, photo_id: PhotoId, session: SessionDep) -> Response:
     with said_to_residents():
         report_row = await progress.report_for(session, token)
     data = await photos.content(session, report_row.work_order_id, photo_id)

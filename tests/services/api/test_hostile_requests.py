@@ -112,3 +112,20 @@ async def test_the_openapi_document_describes_every_error(client: httpx.AsyncCli
     history = document["paths"]["/api/v1/estates/{estate_id}/devices/{device_id}/history"]
     assert history["get"]["responses"]["422"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorPublic"}
+
+
+async def test_a_photo_route_takes_binary_bodies_up_to_the_upload_cap(
+        client: httpx.AsyncClient) -> None:
+    """An image holds NUL bytes and may pass 1 MiB: the guard lets it reach the photo route
+    (whose own check then finds it is no real JPEG), and still caps it and refuses NUL in
+    text."""
+    image = {"content-type": "image/jpeg"}
+    photo = b"\xff\xd8\xff\x00" * (2 * 1024 * 1024 // 4)
+    reached = await client.post(f"/api/v1/work-orders/{2**62}/photos", content=photo,
+                                headers=image)
+    assert_error_shape(reached, 415, "photo_refused")
+    too_large = await client.post(f"/api/v1/work-orders/{2**62}/photos", headers=image,
+                                  content=b"\x00" * (13 * 1024 * 1024))
+    assert_error_shape(too_large, 413, "body_too_large")
+    as_json = await client.post(f"/api/v1/work-orders/{2**62}/photos", json={"a": "b\x00"})
+    assert_error_shape(as_json, 400, "invalid_characters")
