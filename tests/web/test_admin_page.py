@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlalchemy import select
 
 from connectors.store import EmbeddedStore
@@ -37,12 +37,12 @@ from services.workorders.notifier import Notifier
 from services.workorders.rota import list_shifts
 from services.workorders.rule_overrides import list_overrides
 from services.workorders.sink import intake_sink
-from tests.fixtures.processes import free_port, require_binary, wait_until
+from tests.fixtures.processes import free_port, wait_until
 from tests.services.workorders.factories import leak
 from tests.services.workorders.webhook import Webhook, running_webhook
 from tests.utils.auth import JWT_SECRET, PASSWORD, add_staff
 from tests.utils.estates import register_small_estate
-from tests.web.test_staff_page import CHROMIUM_ARGS, run_apart
+from tests.web.stack import run_apart
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -135,17 +135,6 @@ def served(tmp_path: Path, seeded: Seeded) -> Iterator[str]:
 def webhook() -> Iterator[Webhook]:
     with running_webhook() as hook:
         yield hook
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    chromium = require_binary("chromium", "chromium", search=["/usr/bin/chromium"])
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def open_page(browser: Browser, url: str, viewport: dict[str, int],

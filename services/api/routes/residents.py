@@ -7,14 +7,14 @@ import base64
 import binascii
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from core.db import MAX_SQL_INTEGER
 from registry.tables import Estate
 from services.api.deps import ApiConfigDep, NowDep, SessionDep
-from services.api.errors import ApiError, Conflict, NotFound
+from services.api.errors import ApiError
 from services.residents import links, photos, progress, reports
 from services.residents.categories import LABELS_ZH
 from services.residents.errors import (
@@ -41,10 +41,20 @@ router = APIRouter(prefix="/api/v1/resident", tags=["residents"])
 PHOTO_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 
-class TooManyRequests(ApiError):
+class ToResidents(ApiError):
+    """A refusal worded for a resident: the Chinese half is the resident's own message
+    (services/residents), the English half the class's; the API's one shape all the same."""
+
+    english: ClassVar[str] = "the request was refused"
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": f"{self.message} / {self.english}", **self.extra}
+
+
+class TooManyRequests(ToResidents):
     status_code = 429
     code = "too_many_reports"
-    chinese = "提交过于频繁"
+    english = "too many reports from this link or address; try again in a minute"
 
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message, extra={"retry_after_s": retry_after_s})
@@ -54,15 +64,27 @@ class TooManyRequests(ApiError):
         return {"Retry-After": str(self.retry_after_s)}
 
 
-class PhotoNotAccepted(ApiError):
+class PhotoNotAccepted(ToResidents):
     status_code = 415
     code = "photo_refused"
-    chinese = "照片未被接受"
+    english = "only JPEG, PNG, WebP or GIF photos are accepted"
 
 
 class PhotoTooLarge(PhotoNotAccepted):
     status_code = 413
-    chinese = "照片过大"
+    english = "the photo is larger than the limit"
+
+
+class RatingNotAccepted(ToResidents):
+    status_code = 409
+    code = "conflict"
+    english = "this report cannot be rated now"
+
+
+class LinkNotFound(ToResidents):
+    status_code = 404
+    code = "not_found"
+    english = "no such link or report (forged, revoked, or of another estate)"
 
 
 def _as_api_error(exc: ResidentError) -> ApiError:
@@ -71,8 +93,8 @@ def _as_api_error(exc: ResidentError) -> ApiError:
     if isinstance(exc, PhotoRefused):
         return PhotoTooLarge(exc.message) if exc.too_large else PhotoNotAccepted(exc.message)
     if isinstance(exc, RatingRefused):
-        return Conflict(exc.message)
-    return NotFound(exc.message)
+        return RatingNotAccepted(exc.message)
+    return LinkNotFound(exc.message)
 
 
 @contextmanager
@@ -165,7 +187,7 @@ async def read_photo(token: str, photo_id: PhotoId, session: SessionDep) -> Resp
         report_row = await progress.report_for(session, token)
     data = await photos.content(session, report_row.work_order_id, photo_id)
     if data is None:
-        raise NotFound("找不到这张照片。")
+        raise LinkNotFound("找不到这张照片。")
     return Response(data, media_type=photos.JPEG, headers=PHOTO_HEADERS)
 
 

@@ -28,7 +28,8 @@ RES.call = async (path, options = {}) => {
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const said = typeof body.detail === "string" ? body.detail : "";
+    // The API says "中文 / English"; a resident reads the Chinese half.
+    const said = typeof body.detail === "string" ? body.detail.split(" / ")[0] : "";
     throw new Error(said || RES.FALLBACK[response.status] || "出错了，请稍后再试。");
   }
   return body;
