@@ -53,6 +53,11 @@ def resolve_field(profile: DeviceProfile, name: str) -> str:
     return canonical
 
 
+# Telemetry times are nanoseconds since 1970 in a signed 64-bit integer.
+STORABLE_FROM = datetime(1970, 1, 1, tzinfo=UTC)
+STORABLE_UNTIL = datetime(2262, 4, 11, tzinfo=UTC)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -61,6 +66,12 @@ def time_range(start: datetime | None, end: datetime | None) -> tuple[datetime, 
     """The asked range, defaulting to the last 24 hours; naive times are taken as UTC."""
     end = _aware(end) if end is not None else datetime.now(UTC)
     start = _aware(start) if start is not None else end - DEFAULT_SPAN
+    for name, moment in (("start", start), ("end", end)):
+        if not STORABLE_FROM <= moment <= STORABLE_UNTIL:
+            raise InvalidQuery(
+                f"{name} {moment.isoformat()} is outside what a telemetry store holds "
+                f"({STORABLE_FROM.date()} to {STORABLE_UNTIL.date()})",
+                extra={"parameter": name})
     if start >= end:
         raise InvalidQuery(f"start {start.isoformat()} must be before end {end.isoformat()}",
                            extra={"parameter": "start"})

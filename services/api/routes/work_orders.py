@@ -127,7 +127,7 @@ async def read_work_order(work_order_id: WorkOrderId, session: SessionDep,
     return await detail(session, work_order_id, principal)
 
 
-@router.get("/work-orders/{work_order_id}/assignees", response_model=StaffNameList,
+@router.get("/work-orders/{work_order_id}/assign/candidates", response_model=StaffNameList,
             responses={**NOT_FOUND, **FORBIDDEN})
 async def read_assignees(work_order_id: WorkOrderId, session: SessionDep,
                          principal: CurrentStaff) -> StaffNameList:

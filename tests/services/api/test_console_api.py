@@ -96,12 +96,13 @@ async def test_the_assign_list_names_who_works_in_the_estate(
     await add_staff(seeded, role=Role.TECHNICIAN, estates=["longdi"], active=False)
     work_order = await create(client)
 
-    body = (await client.get(f"{URL}/{work_order['id']}/assignees")).json()
+    body = (await client.get(f"{URL}/{work_order['id']}/assign/candidates")).json()
 
     assert body["data"] == [{"id": here.staff_id, "name": here.name, "team": "repair",
                              "role": "technician"}]
     technician = bearer(here)
-    refused = await client.get(f"{URL}/{work_order['id']}/assignees", headers=technician)
+    refused = await client.get(f"{URL}/{work_order['id']}/assign/candidates",
+                               headers=technician)
     assert refused.status_code == 403
 
 

@@ -41,7 +41,7 @@ async def test_login_gives_a_token_that_says_who_you_are(
                        headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json() == {"id": alice.staff_id, "username": alice.username, "role": "technician",
-                         "team": "repair", "estates": [estates[0]]}
+                         "team": "repair", "estates": [estates[0]], "display_name": alice.name}
     assert body["staff"] == me.json()
 
 

@@ -79,7 +79,7 @@ EO.detailPart = () => ({
   },
 
   async loadAssignees() {
-    const body = await this.guard(EO.api(`/api/v1/work-orders/${this.order.id}/assignees`));
+    const body = await this.guard(EO.api(`/api/v1/work-orders/${this.order.id}/assign/candidates`));
     this.assignees = body ? body.data : [];
     this.assigneeId = this.order.assignee_id ? String(this.order.assignee_id) : "";
     this.assignTeam = "";
