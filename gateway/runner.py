@@ -19,6 +19,7 @@ from core.vocabulary import AnomalySink
 from device_profiles import ProfileSet
 from gateway import metrics
 from gateway.deadletters import DeadLetterSink
+from gateway.decode import TsWindow
 from gateway.dedupe import SeqDeduplicator
 from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
@@ -89,5 +90,7 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
         rules=RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
                               flush_interval_s=gateway_settings.state_flush_interval_s,
                               refresh_s=gateway_settings.registry_refresh_s),
+        window=TsWindow.of_seconds(max_age_s=gateway_settings.max_ts_age_s,
+                                   max_ahead_s=gateway_settings.max_ts_ahead_s),
     )
     return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event())

@@ -17,6 +17,14 @@ class GatewaySettings(BaseModel):
     )
     state_flush_interval_s: float = Field(default=0.5, gt=0)
     registry_refresh_s: float = Field(default=30.0, gt=0)
+    max_ts_age_s: float = Field(
+        default=7 * 86400, gt=0, le=100 * 365 * 86400,
+        description="a `ts` further before its receipt is refused as ts_too_old",
+    )
+    max_ts_ahead_s: float = Field(
+        default=86400, gt=0, le=365 * 86400,
+        description="a `ts` further after its receipt is refused as ts_in_future",
+    )
     metrics_port: int | None = Field(default=None, description="own Prometheus port, if set")
 
 
