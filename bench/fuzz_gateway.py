@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,11 @@ def wait_for(condition: object, what: str, timeout: float) -> None:
     raise SystemExit(f"timed out waiting for {what}")
 
 
+def reaches_gateway(topic: str) -> bool:
+    """Whether the gateway's subscription (estates/+/+/+/+) matches the topic."""
+    return topic.count("/") == 4 and topic.startswith("estates/")
+
+
 def publish(broker_port: int, messages: list[tuple[str, bytes]], metrics_port: int,
             window: int, gateway_pid: int) -> list[tuple[int, float]]:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"fuzz-{uuid.uuid4().hex[:6]}")
@@ -98,24 +104,27 @@ def publish(broker_port: int, messages: list[tuple[str, bytes]], metrics_port: i
     client.connect("127.0.0.1", broker_port)
     client.loop_start()
     samples: list[tuple[int, float]] = []
+    delivered = 0
     try:
         for start in range(0, len(messages), 1000):
-            infos = [client.publish(topic, body, qos=1)
-                     for topic, body in messages[start:start + 1000]]
+            chunk = messages[start:start + 1000]
+            infos = [client.publish(topic, body, qos=1) for topic, body in chunk]
             for info in infos:
                 info.wait_for_publish(timeout=120)
-            sent = start + len(infos)
-            wait_for(lambda sent=sent: handled(scrape(metrics_port)) >= sent - window,
+            delivered += sum(reaches_gateway(topic) for topic, _ in chunk)
+            wait_for(lambda due=delivered: handled(scrape(metrics_port)) >= due - window,
                      "the gateway to catch up", 600)
+            sent = start + len(chunk)
             if sent % 10_000 == 0:
                 samples.append((sent, rss_mb(gateway_pid)[0]))
+                print(f"  {sent} sent, gateway RSS {samples[-1][1]:.0f} MB", flush=True)
     finally:
         client.loop_stop()
         client.disconnect()
     return samples
 
 
-def report(values: dict[tuple[str, str], float], sent: int, before: tuple[float, float],
+def report(values: dict[tuple[str, str], float], sent: int, due: int, before: tuple[float, float],
            after: tuple[float, float], samples: list[tuple[int, float]], tracebacks: int) -> None:
     rejected = {label: int(v) for (name, label), v in values.items()
                 if name == "estateops_messages_rejected"}
@@ -123,9 +132,10 @@ def report(values: dict[tuple[str, str], float], sent: int, before: tuple[float,
                           if reason != "store_rejected"}
     duplicates = int(values.get(("estateops_messages_duplicate", ""), 0))
     accepted = handled(values) - sum(message_rejections.values()) - duplicates
-    print(f"\nmessages sent          {sent:>8}")
+    print(f"\nmessages sent          {sent:>8} (outside estates/+/+/+/+, never delivered: "
+          f"{sent - due})")
     print(f"handled by the gateway {handled(values):>8}")
-    print(f"accepted               {accepted:>8}")
+    print(f"accepted (incl. status){accepted:>8}")
     print(f"duplicates (seq)       {duplicates:>8}")
     print(f"points written         {int(values.get(('estateops_points_written', ''), 0)):>8}")
     print("rejected by reason:")
@@ -160,6 +170,8 @@ def run(args: argparse.Namespace, work: Path, stack: ExitStack) -> None:
     influx = stack.enter_context(run_influxd(work))
     asyncio.run(prepare_registry(f"sqlite:///{work / 'registry.sqlite3'}"))
     messages = fuzz_messages(args.messages, seed=args.seed)
+    print(f"{len(messages)} messages, {sum(len(body) for _, body in messages) / 2**20:.0f} MiB",
+          flush=True)
     metrics_port = free_port()
     log = (work / "gateway.log").open("w")
     gateway = subprocess.Popen(
@@ -173,13 +185,14 @@ def run(args: argparse.Namespace, work: Path, stack: ExitStack) -> None:
     before = rss_mb(gateway.pid)
     started = time.monotonic()
     samples = publish(broker_port, messages, metrics_port, args.window, gateway.pid)
-    wait_for(lambda: handled(scrape(metrics_port)) >= len(messages), "the last messages", 600)
+    due = sum(reaches_gateway(topic) for topic, _ in messages)
+    wait_for(lambda: handled(scrape(metrics_port)) >= due, "the last messages", 600)
     time.sleep(2)  # last writes and flushes
     elapsed = time.monotonic() - started
     after = rss_mb(gateway.pid)
     values = scrape(metrics_port)
     tracebacks = (work / "gateway.log").read_text(errors="replace").count("Traceback")
-    report(values, len(messages), before, after, samples, tracebacks)
+    report(values, len(messages), due, before, after, samples, tracebacks)
     print(f"elapsed                {elapsed:>8.1f} s ({len(messages) / elapsed:.0f} msg/s)")
 
 
@@ -190,6 +203,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=5000,
                         help="most messages published ahead of what the gateway has handled")
     args = parser.parse_args()
+    # So that a timeout's SIGTERM still stops the servers and the gateway it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         run(args, work, stack)
