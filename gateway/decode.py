@@ -251,7 +251,13 @@ NS_PER_MS = 1_000_000
 
 
 def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
-    """The InfluxDB points for a reading: none, or one in the telemetry/event measurement."""
+    """The InfluxDB points for a reading in the telemetry/event measurement: its declared
+    fields, and its undeclared extras as a second point of the same series and time.
+
+    InfluxDB merges the two into one row. Apart, a store that refuses the extras (a field
+    written with another type before extras were strings) refuses only them: the writer
+    isolates the bad point, and the declared values, a leak among them, are stored.
+    """
     models = models_for(profile)
     tags = {"estate": reading.topic.estate_id, "device": reading.topic.device_id}
     if reading.event is None:
@@ -260,7 +266,7 @@ def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
         measurement = profile.events_measurement
         tag_fields = models.events[reading.event].tag_fields
         tags["event"] = reading.event
-    fields: dict[str, FieldValue] = dict(reading.extras)
+    fields: dict[str, FieldValue] = {}
     for name, value in reading.values.items():
         if value is None:
             continue
@@ -270,10 +276,9 @@ def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
             fields[name] = value
     if reading.event is not None:
         fields["occurred"] = True
-    if not fields:
-        return []
-    return [Point(measurement=measurement, tags=tags, fields=fields,
-                  time_ns=storage_time_ns(reading))]
+    time_ns = storage_time_ns(reading)
+    return [Point(measurement=measurement, tags=tags, fields=point_fields, time_ns=time_ns)
+            for point_fields in (fields, dict(reading.extras)) if point_fields]
 
 
 def storage_time_ns(reading: Reading) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.store.influx_v1 import InfluxV1Store
 from core.clock import SystemClock
+from core.telemetry import Point
 from device_profiles import load_profiles
 from gateway.tables import DeadLetter, DeviceState
 from registry.importer import import_estates
@@ -155,3 +156,27 @@ async def test_a_hostile_device_does_not_stop_another_devices_leak(
     shards = await influx_query(influxdb_v1.url, store.database, "SHOW SHARDS")
     ours = [row for one in shards if one["name"] == store.database for row in one["values"]]
     assert len(ours) <= 2, f"{len(ours)} shards: old timestamps were written"
+
+
+async def test_a_field_already_numeric_in_influxdb_costs_only_the_extra(
+        mosquitto: Broker, influxdb_v1: HttpServer, database_url: str,
+        sessions: async_sessionmaker[AsyncSession], store: InfluxV1Store,
+        tmp_path: Path) -> None:
+    """Data written before extras were strings (or by another writer) holds `linkquality` as
+    a float in this week's shard: the string extra is refused, the leak beside it is not."""
+    estate_id = await _register(sessions)
+    await store.write([Point("leak_sensor", {"estate": estate_id, "device": "leak-1"},
+                             {"linkquality": 87.0}, time.time_ns())])
+    settings = gateway_settings(broker_url=mosquitto.url, database_url=database_url,
+                                data_dir=tmp_path, estate_id=estate_id)
+    async with (running_gateway(settings, store=store, sessions=sessions),
+                aiomqtt.Client(mosquitto.host, mosquitto.port) as device):
+        await device.publish(f"estates/{estate_id}/leak_sensor/leak-victim/telemetry",
+                             json.dumps({"leak": True, "linkquality": 88}), qos=1)
+        stored = await eventually(lambda: influx_rows(
+            influxdb_v1.url, store.database,
+            "SELECT leak FROM leak_sensor WHERE device = 'leak-victim'"), bool)
+        reasons = await eventually(lambda: _dead_letter_reasons(sessions, estate_id), bool)
+
+    assert [row["leak"] for row in stored] == [True]
+    assert reasons == ["store_rejected"]

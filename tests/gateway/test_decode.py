@@ -165,9 +165,20 @@ def test_unknown_fields_are_kept_when_simple_and_dropped_otherwise() -> None:
 
 def test_extras_are_strings_so_no_device_fixes_a_type() -> None:
     points = [reading_to_points(decode_reading("leak_sensor", {"leak": False, "lq": value}),
-                                PROFILES.by_type["leak_sensor"])[0]
+                                PROFILES.by_type["leak_sensor"])[1]
               for value in ("high", 87, 87.5, True, 1e300)]
     assert [point.fields["lq"] for point in points] == ["high", "87", "87.5", "true", "1e+300"]
+
+
+def test_extras_are_a_point_of_their_own_in_the_same_series_and_instant() -> None:
+    reading = decode_reading("leak_sensor", {"leak": True, "lq": 87, "seq": 3})
+    declared, extras = reading_to_points(reading, PROFILES.by_type["leak_sensor"])
+    assert (declared.fields, extras.fields) == ({"leak": True}, {"lq": "87"})
+    assert (declared.measurement, declared.tags, declared.time_ns) == (
+        extras.measurement, extras.tags, extras.time_ns)
+    only_extras = decode_reading("ev_charger", {"connector": 1, "lq": 87})
+    assert [point.fields for point in reading_to_points(
+        only_extras, PROFILES.by_type["ev_charger"])] == [{"lq": "87"}]
 
 
 def test_extras_are_capped() -> None:
@@ -256,10 +267,12 @@ def test_obstruction_without_attributes_still_makes_a_point() -> None:
 def test_telemetry_point_has_tag_fields_as_strings_and_no_nulls_or_seq() -> None:
     payload = telemetry_payload("ev_charger", seq=9, ts=CONTRACT_TS_MS, firmware="2.0")
     reading = decode_reading("ev_charger", payload)
-    [point] = reading_to_points(reading, PROFILES.by_type["ev_charger"])
-    assert point.tags == {"estate": "longdi", "device": "dev-001", "connector": "1"}
+    point, extras = reading_to_points(reading, PROFILES.by_type["ev_charger"])
+    assert point.tags == extras.tags == {"estate": "longdi", "device": "dev-001",
+                                         "connector": "1"}
     assert point.fields == {"status": "charging", "power_kw": 1.8, "energy_kwh": 0.62,
-                            "temperature_c": 48.5, "firmware": "2.0"}
+                            "temperature_c": 48.5}
+    assert extras.fields == {"firmware": "2.0"}
     assert point.time_ns == CONTRACT_TS_NS + 9  # seq 9 in the sub-millisecond digits
 
 
