@@ -138,6 +138,8 @@ def report(values: dict[tuple[str, str], float], sent: int, due: int, before: tu
     print(f"accepted (incl. status){accepted:>8}")
     print(f"duplicates (seq)       {duplicates:>8}")
     print(f"points written         {int(values.get(('estateops_points_written', ''), 0)):>8}")
+    unsaved = int(values.get(("estateops_dead_letters_unsaved", ""), 0))
+    print(f"dead letters unsaved   {unsaved:>8}")
     print("rejected by reason:")
     for reason, count in sorted(rejected.items(), key=lambda item: -item[1]):
         print(f"  {reason:<22}{count:>8}")
@@ -191,8 +193,9 @@ def run(args: argparse.Namespace, work: Path, stack: ExitStack) -> None:
     elapsed = time.monotonic() - started
     after = rss_mb(gateway.pid)
     values = scrape(metrics_port)
-    tracebacks = (work / "gateway.log").read_text(errors="replace").count("Traceback")
-    report(values, len(messages), due, before, after, samples, tracebacks)
+    log_text = (work / "gateway.log").read_text(errors="replace")
+    report(values, len(messages), due, before, after, samples, log_text.count("Traceback"))
+    print(f"SQL saves retried      {log_text.count('could not save'):>8}")
     print(f"elapsed                {elapsed:>8.1f} s ({len(messages) / elapsed:.0f} msg/s)")
 
 
