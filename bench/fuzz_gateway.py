@@ -194,6 +194,8 @@ def run(args: argparse.Namespace, work: Path, stack: ExitStack) -> None:
     after = rss_mb(gateway.pid)
     values = scrape(metrics_port)
     log_text = (work / "gateway.log").read_text(errors="replace")
+    if args.keep_log is not None:
+        args.keep_log.write_text(log_text)
     report(values, len(messages), due, before, after, samples, log_text.count("Traceback"))
     print(f"SQL saves retried      {log_text.count('could not save'):>8}")
     print(f"elapsed                {elapsed:>8.1f} s ({len(messages) / elapsed:.0f} msg/s)")
@@ -205,6 +207,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--window", type=int, default=5000,
                         help="most messages published ahead of what the gateway has handled")
+    parser.add_argument("--keep-log", type=Path, help="copy the gateway's log here")
     args = parser.parse_args()
     # So that a timeout's SIGTERM still stops the servers and the gateway it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
