@@ -7,6 +7,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
@@ -40,7 +41,7 @@ class DeadLetterSink:
     (estateops_dead_letters_unsaved) rather than held in memory."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], max_pending: int = 10_000,
-                 max_pending_bytes: int = 16 * 2**20):
+                 max_pending_bytes: int = 32 * 2**20):
         self._sessions = sessions
         self._pending: list[DeadLetterRecord] = []
         self._pending_bytes = 0
@@ -93,7 +94,8 @@ class DeadLetterSink:
         # Counted until saved: a slow flush still holds the batch's payloads in memory.
         try:
             async with self._sessions.begin() as session:
-                session.add_all(DeadLetter(**asdict(record)) for record in batch)
+                # One executemany: a flood of rejections must not hold SQLite's write lock long.
+                await session.execute(insert(DeadLetter), [asdict(record) for record in batch])
         except BaseException:
             self._pending[:0] = batch
             raise
