@@ -1,8 +1,10 @@
 """Property: any topic and any bytes end as a valid reading or a named rejection, never an
 exception, and an accepted reading only ever becomes points EstateOps can store.
 
-Short in CI (300 examples each); a nightly-style run sets the profile:
+Short in CI (300 examples each); a nightly-style run sets the profile (50 000 each), or any
+number of examples:
     ESTATEOPS_FUZZ_PROFILE=nightly .venv/bin/pytest tests/gateway/test_decode_properties.py
+    ESTATEOPS_FUZZ_EXAMPLES=5000 .venv/bin/pytest tests/gateway/test_decode_properties.py
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ settings.register_profile("ci", max_examples=300, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("nightly", max_examples=50_000, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
-FUZZ = settings.get_profile(os.environ.get("ESTATEOPS_FUZZ_PROFILE", "ci"))
+_PROFILE = settings.get_profile(os.environ.get("ESTATEOPS_FUZZ_PROFILE", "ci"))
+FUZZ = settings(_PROFILE, max_examples=int(os.environ.get("ESTATEOPS_FUZZ_EXAMPLES", "0"))
+                or _PROFILE.max_examples)
 
 PROFILES = load_profiles()
 RECEIVED_NS = CONTRACT_TS_NS
