@@ -35,7 +35,7 @@ class Topic:
         _, estate_id, device_type, device_id, channel = parts
         for name, value in (("estate_id", estate_id), ("device_type", device_type),
                             ("device_id", device_id)):
-            if not SLUG.match(value):
+            if not SLUG.fullmatch(value):  # match() lets a trailing newline through
                 raise TopicError(f"{name} {value!r} is not a slug")
         try:
             parsed_channel = Channel(channel)

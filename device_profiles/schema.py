@@ -32,6 +32,9 @@ FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 # A registry kind (e.g. car, ebike): a slug short enough for the registry's kind column.
 KIND_PATTERN = slug_pattern(KIND_LENGTH)
 RESERVED_FIELDS = frozenset({"ts", "seq", "event"})
+# Names the gateway writes into an event point itself: its tag and its one field.
+RESERVED_EVENT_FIELDS = frozenset({"event", "occurred"})
+MAX_TAG_VALUES = 1024
 
 
 class FieldType(StrEnum):
@@ -75,7 +78,18 @@ class FieldSpec(StrictModel):
         numeric = self.type in (FieldType.INT, FieldType.FLOAT)
         if not numeric and (self.min is not None or self.max is not None):
             raise ValueError("'min'/'max' are only for int and float fields")
+        if self.tag and not self.bounded:
+            raise ValueError("a tag needs bounded values (enum, bool, or int with min and max "
+                             f"at most {MAX_TAG_VALUES} apart): store free text as a field")
         return self
+
+    @property
+    def bounded(self) -> bool:
+        """Few possible values: each one is an InfluxDB series of its own when a tag."""
+        if self.type in (FieldType.ENUM, FieldType.BOOL):
+            return True
+        return (self.type is FieldType.INT and self.min is not None and self.max is not None
+                and self.max - self.min < MAX_TAG_VALUES)
 
 
 FieldName = Annotated[str, Field(pattern=FIELD_NAME_PATTERN)]
@@ -208,6 +222,7 @@ class RuleDeclaration(StrictModel):
 
 
 _RULES = TypeAdapter(dict[RuleName, RuleDeclaration])
+EventSpecs = dict[FieldName, dict[FieldName, FieldSpec]]
 
 
 class DeviceProfile(StrictModel):
@@ -219,7 +234,7 @@ class DeviceProfile(StrictModel):
     measurement: Annotated[str, Field(pattern=FIELD_NAME_PATTERN)]
     kinds: tuple[Kind, ...] = ()
     telemetry: dict[FieldName, FieldSpec]
-    events: dict[FieldName, dict[FieldName, FieldSpec]] = Field(default_factory=dict)
+    events: EventSpecs = Field(default_factory=dict)
     rules: dict[RuleName, RuleDeclaration] = Field(default_factory=dict)
 
     @field_validator("kinds")
@@ -254,6 +269,21 @@ class DeviceProfile(StrictModel):
                     raise ValueError(f"synonym {alias!r} is not a valid field name")
                 seen[alias] = name
         return self
+
+    @field_validator("events")
+    @classmethod
+    def _check_event_attributes(cls, events: EventSpecs) -> EventSpecs:
+        # All events share one measurement, where a field has one type (InfluxDB's rule).
+        declared: dict[str, tuple[FieldType, bool]] = {}
+        for event, specs in events.items():
+            for name, spec in specs.items():
+                if name in RESERVED_FIELDS | RESERVED_EVENT_FIELDS:
+                    raise ValueError(f"event {event!r}: attribute {name!r} is reserved")
+                first = declared.setdefault(name, (spec.type, spec.tag))
+                if first != (spec.type, spec.tag):
+                    raise ValueError(f"event attribute {name!r} is declared with another type "
+                                     "or tag in another event: all events share one measurement")
+        return events
 
     @property
     def events_measurement(self) -> str:

@@ -7,6 +7,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
@@ -34,14 +35,18 @@ class DeadLetterRecord:
 
 
 class DeadLetterSink:
-    """Bounded buffer in front of the table. Overflow policy: when the database has been away
-    so long that `max_pending` letters wait, further ones are logged in full and counted
+    """Bounded buffer in front of the table, in letters and in payload bytes. Overflow policy:
+    when the database has been away (or slow) so long that `max_pending` letters or
+    `max_pending_bytes` of their payloads wait, further ones are logged and counted
     (estateops_dead_letters_unsaved) rather than held in memory."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_pending: int = 10_000):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_pending: int = 10_000,
+                 max_pending_bytes: int = 32 * 2**20):
         self._sessions = sessions
         self._pending: list[DeadLetterRecord] = []
+        self._pending_bytes = 0
         self._max_pending = max_pending
+        self._max_pending_bytes = max_pending_bytes
         self._wake = asyncio.Event()
         self._flushing = Shielded()
 
@@ -51,11 +56,14 @@ class DeadLetterSink:
         log.info("rejected %s: %s (%s)", topic, reason, detail)
         record = DeadLetterRecord(received_at, topic, reason, detail, estate_id, device_id,
                                   payload[:MAX_STORED_PAYLOAD], len(payload))
-        if len(self._pending) >= self._max_pending:
+        if (len(self._pending) >= self._max_pending
+                or self._pending_bytes + len(record.payload) > self._max_pending_bytes):
             metrics.DEAD_LETTERS_LOST.inc()
-            log.error("dead letter not saved (buffer full): %r", record)
+            log.error("dead letter not saved (buffer full): %s %s: %s (%d bytes)",
+                      record.topic, record.reason, record.detail, record.payload_size)
             return
         self._pending.append(record)
+        self._pending_bytes += len(record.payload)
         self._wake.set()
 
     async def run(self) -> None:
@@ -83,9 +91,12 @@ class DeadLetterSink:
         batch, self._pending = self._pending, []
         if not batch:
             return
+        # Counted until saved: a slow flush still holds the batch's payloads in memory.
         try:
             async with self._sessions.begin() as session:
-                session.add_all(DeadLetter(**asdict(record)) for record in batch)
+                # One executemany: a flood of rejections must not hold SQLite's write lock long.
+                await session.execute(insert(DeadLetter), [asdict(record) for record in batch])
         except BaseException:
             self._pending[:0] = batch
             raise
+        self._pending_bytes -= sum(len(record.payload) for record in batch)

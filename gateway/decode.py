@@ -1,7 +1,12 @@
 """Decode one MQTT message into a Reading or a StatusChange, enforcing the wire contract.
 
 Order of checks (the first failure is the reason): size, status channel, profile,
-JSON object, `ts`, `seq`, `event`, the profile's fields.
+UTF-8, JSON object, `ts`, `seq`, `event`, the profile's fields.
+
+Undeclared extra fields are stored as strings, whatever their JSON type: InfluxDB fixes a
+field's type per measurement by the first point written, so a typed extra would let the
+first device that sends it decide the type for every other device of that measurement.
+A profile that declares the field gives it its own type.
 """
 
 from __future__ import annotations
@@ -17,8 +22,15 @@ from core.telemetry import FieldValue, Point
 from core.topic import Channel, Topic, TopicError
 from device_profiles.schema import DeviceProfile
 from gateway.model import Reading
-from gateway.timestamps import parse_ts
-from gateway.validation import PayloadModel, Rejected, RejectReason, models_for, preview
+from gateway.timestamps import DEFAULT_WINDOW, TsWindow, parse_ts
+from gateway.validation import (
+    INT64_MAX,
+    PayloadModel,
+    Rejected,
+    RejectReason,
+    models_for,
+    preview,
+)
 
 __all__ = [
     "MAX_EXTRAS",
@@ -26,6 +38,7 @@ __all__ = [
     "RejectReason",
     "Rejected",
     "StatusChange",
+    "TsWindow",
     "decode_message",
     "parse_topic",
     "reading_to_points",
@@ -34,6 +47,7 @@ __all__ = [
 MAX_PAYLOAD_BYTES = 65536
 MAX_EXTRA_STRING_CHARS = 64
 MAX_EXTRAS = 32
+_MAX_EXTRA_INT_BITS = 200  # str() of a huge int is slow; 60 digits is past any counter
 # Extras become InfluxDB field keys: plain names only, never one of our tag keys or "time".
 _EXTRA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _NOT_EXTRA_NAMES = frozenset({"time", "estate", "device", "event", "occurred"})
@@ -66,7 +80,7 @@ def parse_topic(raw: str) -> Topic:
 
 
 def decode_message(topic: Topic, payload: bytes, profile: DeviceProfile | None, *,
-                   received_ns: int) -> Reading | StatusChange:
+                   received_ns: int, window: TsWindow = DEFAULT_WINDOW) -> Reading | StatusChange:
     """Validate one message; raises Rejected (and nothing else) for any bad input."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise Rejected(RejectReason.too_large,
@@ -76,8 +90,8 @@ def decode_message(topic: Topic, payload: bytes, profile: DeviceProfile | None, 
     if profile is None:
         raise Rejected(RejectReason.unknown_device_type,
                        f"device_type {topic.device_type!r}: no device profile")
-    data = _load_object(payload)
-    time_ns = parse_ts(data.pop("ts", None), received_ns)
+    data = _load_object(_utf8(payload))
+    time_ns = parse_ts(data.pop("ts", None), received_ns, window)
     seq = _parse_seq(data.pop("seq", None))
     event_name = data.pop("event", None)
     models = models_for(profile)
@@ -108,16 +122,27 @@ def _parse_status(payload: bytes) -> bool:
     return online
 
 
-def _load_object(payload: bytes) -> dict[str, Any]:
+def _utf8(payload: bytes) -> str:
+    # JSON on the wire is UTF-8 (RFC 8259); json.loads(bytes) would also guess UTF-16/32.
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = payload[exc.start:exc.start + 4]
+        raise Rejected(RejectReason.not_utf8,
+                       f"payload: not UTF-8 (byte {exc.start}: {preview(bad)})") from None
+
+
+def _load_object(payload: str) -> dict[str, Any]:
     try:
         data = json.loads(payload, parse_constant=_refuse_constant)
     except _NonFiniteConstant as exc:
         raise Rejected(RejectReason.non_finite,
                        f"{_non_finite_location(payload)}: {exc} is not a finite number") from None
     except RecursionError:
-        raise Rejected(RejectReason.not_json_object, "payload: nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise Rejected(RejectReason.not_json_object, f"payload: not valid JSON ({exc})") from None
+        raise Rejected(RejectReason.too_deep, "payload: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, and integers over Python's 4 300 digits
+        raise Rejected(RejectReason.not_json_object,
+                       f"payload: not valid JSON ({preview(str(exc))})") from None
     if not isinstance(data, dict):
         raise Rejected(RejectReason.not_json_object,
                        f"payload: expected a JSON object, got {type(data).__name__}")
@@ -128,8 +153,16 @@ class _Marker:
     pass
 
 
-def _non_finite_location(payload: bytes) -> str:
-    """The top-level key holding NaN/Infinity (only called on the reject path)."""
+def _non_finite_location(payload: str) -> str:
+    """The top-level key holding NaN/Infinity, or "payload" when the rest of it is not JSON
+    (only called on the reject path)."""
+    try:
+        return _marked_key(payload)
+    except (ValueError, RecursionError):
+        return "payload"
+
+
+def _marked_key(payload: str) -> str:
     marker = _Marker()
     data = json.loads(payload, parse_constant=lambda _: marker)
 
@@ -146,9 +179,15 @@ def _non_finite_location(payload: bytes) -> str:
 
 
 def _parse_seq(value: object) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    raise Rejected(RejectReason.wrong_type, f"seq: expected an integer, got {preview(value)}")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Rejected(RejectReason.wrong_type, f"seq: expected an integer, got {preview(value)}")
+    if not 0 <= value <= INT64_MAX:
+        # Stored as a SQL BIGINT (last_seq): out of its range it would fail the state flush.
+        raise Rejected(RejectReason.out_of_range,
+                       f"seq: {preview(value)} is outside 0 … 2**63-1")
+    return value
 
 
 def _event_name(value: object, events: Mapping[str, PayloadModel],
@@ -177,29 +216,26 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _extra_value(value: object) -> FieldValue | None:
-    """The value to keep for an unknown field, or None to drop it."""
+def _extra_text(value: object) -> str | None:
+    """An unknown field's value as the string it is stored as, or None to drop it."""
+    text: str | None = None
     if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        # As float, so a device sending 5 then 5.5 does not cause a field type conflict.
-        try:
-            return float(value)
-        except OverflowError:
-            return None
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str) and len(value) <= MAX_EXTRA_STRING_CHARS and _encodable(value):
-        return value
-    return None
+        text = "true" if value else "false"
+    elif isinstance(value, int):
+        text = str(value) if value.bit_length() <= _MAX_EXTRA_INT_BITS else None
+    elif isinstance(value, float):
+        text = json.dumps(value) if math.isfinite(value) else None
+    elif isinstance(value, str) and _encodable(value):
+        text = value
+    return text if text is not None and len(text) <= MAX_EXTRA_STRING_CHARS else None
 
 
-def _keep_extras(unknown: dict[str, Any]) -> dict[str, FieldValue]:
-    extras: dict[str, FieldValue] = {}
+def _keep_extras(unknown: dict[str, Any]) -> dict[str, str]:
+    extras: dict[str, str] = {}
     for name, raw in unknown.items():
         if len(extras) == MAX_EXTRAS:
             break
-        value = _extra_value(raw)
+        value = _extra_text(raw)
         if value is not None and name not in _NOT_EXTRA_NAMES and _EXTRA_NAME.fullmatch(name):
             extras[name] = value
     return extras
@@ -215,7 +251,13 @@ NS_PER_MS = 1_000_000
 
 
 def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
-    """The InfluxDB points for a reading: none, or one in the telemetry/event measurement."""
+    """The InfluxDB points for a reading in the telemetry/event measurement: its declared
+    fields, and its undeclared extras as a second point of the same series and time.
+
+    InfluxDB merges the two into one row. Apart, a store that refuses the extras (a field
+    written with another type before extras were strings) refuses only them: the writer
+    isolates the bad point, and the declared values, a leak among them, are stored.
+    """
     models = models_for(profile)
     tags = {"estate": reading.topic.estate_id, "device": reading.topic.device_id}
     if reading.event is None:
@@ -224,7 +266,7 @@ def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
         measurement = profile.events_measurement
         tag_fields = models.events[reading.event].tag_fields
         tags["event"] = reading.event
-    fields: dict[str, FieldValue] = dict(reading.extras)
+    fields: dict[str, FieldValue] = {}
     for name, value in reading.values.items():
         if value is None:
             continue
@@ -234,10 +276,9 @@ def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
             fields[name] = value
     if reading.event is not None:
         fields["occurred"] = True
-    if not fields:
-        return []
-    return [Point(measurement=measurement, tags=tags, fields=fields,
-                  time_ns=storage_time_ns(reading))]
+    time_ns = storage_time_ns(reading)
+    return [Point(measurement=measurement, tags=tags, fields=point_fields, time_ns=time_ns)
+            for point_fields in (fields, dict(reading.extras)) if point_fields]
 
 
 def storage_time_ns(reading: Reading) -> int:

@@ -15,17 +15,22 @@ log = logging.getLogger(__name__)
 
 DeviceKey = tuple[str, str]
 MISS_RECHECK_S = 5.0
+# Misses are keyed by whatever ids a (hostile) client puts in topics: a bound, oldest out.
+MAX_REMEMBERED_MISSES = 10_000
 
 
 class DeviceDirectory:
     """Answers lookups from memory; a miss asks the database at most once per MISS_RECHECK_S
-    per device, so a newly registered device is known within seconds without a restart."""
+    per device, so a newly registered device is known within seconds without a restart.
+    Of the misses, the last `max_misses` are remembered."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], refresh_s: float, *,
-                 on_load: Callable[[Iterable[DeviceRef]], None] | None = None) -> None:
+                 on_load: Callable[[Iterable[DeviceRef]], None] | None = None,
+                 max_misses: int = MAX_REMEMBERED_MISSES) -> None:
         self._sessions = sessions
         self._on_load = on_load
         self._refresh_s = refresh_s
+        self._max_misses = max_misses
         self._devices: dict[DeviceKey, DeviceRef] = {}
         self._misses: dict[DeviceKey, float] = {}
 
@@ -53,12 +58,22 @@ class DeviceDirectory:
         now = time.monotonic()
         if now - self._misses.get(key, -MISS_RECHECK_S) < MISS_RECHECK_S:
             return None
-        self._misses[key] = now
+        self._remember_miss(key, now)
         async with self._sessions() as session:
             found = await find_device(session, estate_id, device_id)
         if found is not None:
             self._devices[key] = found
         return found
+
+    def _remember_miss(self, key: DeviceKey, now: float) -> None:
+        self._misses.pop(key, None)
+        if len(self._misses) >= self._max_misses:
+            del self._misses[next(iter(self._misses))]
+        self._misses[key] = now
+
+    @property
+    def remembered_misses(self) -> int:
+        return len(self._misses)
 
     def __len__(self) -> int:
         return len(self._devices)

@@ -20,9 +20,12 @@ from gateway.directory import DeviceDirectory
 from gateway.model import Reading
 from gateway.rules import RuleStage
 from gateway.state import StateTracker
+from gateway.timestamps import DEFAULT_WINDOW, TsWindow
 from gateway.writer import PointWriter
 
 log = logging.getLogger(__name__)
+
+MAX_DETAIL_CHARS = 500
 
 
 class Outcome(StrEnum):
@@ -41,6 +44,7 @@ class Ingestor:
     dead_letters: DeadLetterSink
     dedupe: Deduplicator
     rules: RuleStage | None = None
+    window: TsWindow = DEFAULT_WINDOW
 
     async def handle(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
         try:
@@ -57,7 +61,7 @@ class Ingestor:
         try:
             topic = Topic.parse(topic_name)
         except TopicError as exc:
-            raise Rejected(RejectReason.bad_topic, str(exc)) from exc
+            raise Rejected(RejectReason.bad_topic, str(exc)[:MAX_DETAIL_CHARS]) from exc
         metrics.MESSAGES_RECEIVED.labels(channel=topic.channel).inc()
         device = await self.directory.lookup(topic.estate_id, topic.device_id)
         if device is None or not device.enabled:
@@ -69,7 +73,8 @@ class Ingestor:
                            f"topic says {topic.device_type!r}, registry says "
                            f"{device.device_type!r}")
         profile = self.profiles.get(topic.device_type)
-        decoded = decode_message(topic, payload, profile, received_ns=received_ns)
+        decoded = decode_message(topic, payload, profile, received_ns=received_ns,
+                                 window=self.window)
         if isinstance(decoded, StatusChange):
             self.state.seen_status(device.pk, online=decoded.online, received_ns=received_ns)
             if self.rules is not None:
@@ -102,7 +107,7 @@ class Ingestor:
         estate_id, device_id = (parts[1], parts[3]) if len(parts) == 5 else (None, None)
         self.dead_letters.add(
             received_at=datetime.fromtimestamp(received_ns / 1e9, tz=UTC), topic=topic_name,
-            reason=reason, detail=detail, payload=payload,
+            reason=reason, detail=detail[:MAX_DETAIL_CHARS], payload=payload,
             estate_id=(estate_id or None) and estate_id[:64],
             device_id=(device_id or None) and device_id[:64],
         )

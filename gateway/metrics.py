@@ -31,3 +31,7 @@ DEAD_LETTERS_LOST = Counter(
     "estateops_dead_letters_unsaved", "Dead letters that could not be saved (logged instead)"
 )
 BROKER_CONNECTED = Gauge("estateops_broker_connected", "1 while the gateway is connected")
+STATE_ROWS_DROPPED = Counter(
+    "estateops_state_rows_dropped",
+    "Device-state rows the database refused as bad data (the rest of their flush is saved)",
+)

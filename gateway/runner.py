@@ -19,6 +19,7 @@ from core.vocabulary import AnomalySink
 from device_profiles import ProfileSet
 from gateway import metrics
 from gateway.deadletters import DeadLetterSink
+from gateway.decode import TsWindow
 from gateway.dedupe import Deduplicator
 from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
@@ -92,5 +93,7 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
         dead_letters=dead_letters,
         dedupe=Deduplicator(),
         rules=rules,
+        window=TsWindow.of_seconds(max_age_s=gateway_settings.max_ts_age_s,
+                                   max_ahead_s=gateway_settings.max_ts_ahead_s),
     )
     return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event())

@@ -20,6 +20,14 @@ class GatewaySettings(BaseModel):
     lateness_intervals: float = Field(
         default=3.0, gt=0, description="a reading delayed this many reporting intervals more "
         "than its device's usual delay is late: stored, but it starts and ends no rule's run")
+    max_ts_age_s: float = Field(
+        default=7 * 86400, gt=0, le=100 * 365 * 86400,
+        description="a `ts` further before its receipt is refused as ts_too_old",
+    )
+    max_ts_ahead_s: float = Field(
+        default=86400, gt=0, le=365 * 86400,
+        description="a `ts` further after its receipt is refused as ts_in_future",
+    )
     metrics_port: int | None = Field(default=None, description="own Prometheus port, if set")
 
 

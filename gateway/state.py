@@ -10,10 +10,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import ns_to_datetime
 from core.telemetry import FieldValue
+from gateway import metrics
 from gateway.shielded import flush_every
 from gateway.tables import DeviceState
 
@@ -93,20 +95,48 @@ class StateTracker:
         pending, self._pending = self._pending, {}
         if not pending:
             return
-        # One executemany per set of changed columns, not one statement per device.
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for device_pk, entry in pending.items():
-            row = entry.as_row(device_pk)
-            groups[tuple(sorted(row))].append(row)
         try:
-            async with self._sessions.begin() as session:
-                dialect = session.get_bind().dialect.name
-                for columns, rows in groups.items():
-                    await session.execute(_upsert(dialect, columns), rows)
+            await self._write([entry.as_row(device_pk) for device_pk, entry in pending.items()])
         except BaseException:
             for device_pk, entry in pending.items():
                 self._pending.setdefault(device_pk, entry)
             raise
+
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
+        """Write the rows in one transaction; if the database refuses one as bad data, split
+        them until it is found, so the others are saved and only that row is dropped."""
+        try:
+            await self._write_batch(rows)
+        except (StatementError, OverflowError) as exc:
+            if not _bad_data(exc):
+                raise
+            if len(rows) > 1:
+                middle = len(rows) // 2
+                await self._write(rows[:middle])
+                await self._write(rows[middle:])
+                return
+            metrics.STATE_ROWS_DROPPED.inc()
+            log.error("device state of device %s refused by the database, dropped: %s",
+                      rows[0]["device_pk"], exc)
+
+    async def _write_batch(self, rows: list[dict[str, Any]]) -> None:
+        # One executemany per set of changed columns, not one statement per device.
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            groups[tuple(sorted(row))].append(row)
+        async with self._sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            for columns, group in groups.items():
+                await session.execute(_upsert(dialect, columns), group)
+
+
+def _bad_data(exc: Exception) -> bool:
+    """The database (or its driver) refused a value or a reference, not the connection."""
+    # sqlite3 raises OverflowError for an integer over 64 bits, unwrapped by aiosqlite.
+    if isinstance(exc, DataError | IntegrityError | OverflowError):
+        return True
+    return (isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
+            and isinstance(exc.orig, OverflowError | ValueError))
 
 
 @lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ pydantic validation of a small dict.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +32,7 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 MAX_CACHED_PROFILES = 1024
 _INPUT_PREVIEW_CHARS = 60
+_PREVIEW_INT_BITS = 256
 
 
 class RejectReason(StrEnum):
@@ -38,13 +40,16 @@ class RejectReason(StrEnum):
 
     bad_topic = "bad_topic"
     not_json_object = "not_json_object"
+    not_utf8 = "not_utf8"
     too_large = "too_large"
+    too_deep = "too_deep"
     wrong_type = "wrong_type"
     non_finite = "non_finite"
     out_of_range = "out_of_range"
     invalid_value = "invalid_value"
     missing_field = "missing_field"
     ts_in_future = "ts_in_future"
+    ts_too_old = "ts_too_old"
     bad_ts = "bad_ts"
     unknown_device_type = "unknown_device_type"
     unknown_event = "unknown_event"
@@ -202,8 +207,24 @@ def _reason_for(error: ErrorDetails) -> RejectReason:
     return reason
 
 
+def _short_repr() -> reprlib.Repr:
+    # Bounded in depth and size: a hostile payload nested 900 deep or holding a 60 000-digit
+    # number must not cost a RecursionError or a megabyte of text to describe.
+    short = reprlib.Repr()
+    short.maxlevel, short.maxdict, short.maxlist = 3, 4, 4
+    short.maxstring = short.maxother = short.maxlong = _INPUT_PREVIEW_CHARS
+    return short
+
+
+_SHORT = _short_repr()
+
+
 def preview(value: object) -> str:
-    text = repr(value)
+    if isinstance(value, str) and len(value) > _INPUT_PREVIEW_CHARS:
+        value = value[:_INPUT_PREVIEW_CHARS + 1]
+    if isinstance(value, int) and value.bit_length() > _PREVIEW_INT_BITS:
+        return f"<an integer of {value.bit_length()} bits>"
+    text = repr(value) if isinstance(value, str | float | bool | None) else _SHORT.repr(value)
     if len(text) > _INPUT_PREVIEW_CHARS:
         return text[:_INPUT_PREVIEW_CHARS] + "…"
     return text

@@ -59,6 +59,15 @@ def _write(tmp_path: Path, text: str, name: str = "fridge.yaml") -> Path:
     (GOOD.replace("measurement: fridge", "measurement: [fridge"), 5, "not valid YAML"),
     (GOOD + "kinds: [home, Shop]\n", 7, "kinds.1: String should match pattern"),
     (GOOD + "kinds: [home, shop, home]\n", 7, "kinds: Value error, kinds ['home'] are listed"),
+    # Tags only with bounded values: each distinct tag value is an InfluxDB series.
+    (GOOD + "  room: {type: string, tag: true}\n", 7, "a tag needs bounded values"),
+    (GOOD + "  shelf: {type: int, min: 0, tag: true}\n", 7, "a tag needs bounded values"),
+    (GOOD + "  shelf: {type: int, min: 0, max: 5000, tag: true}\n", 7, "a tag needs bounded"),
+    (GOOD + "  level: {type: float, min: 0, max: 1, tag: true}\n", 7, "a tag needs bounded"),
+    # All events share one measurement, where a field has one type.
+    (GOOD + "events:\n  a: {code: {type: int}}\n  b: {code: {type: string}}\n", 7,
+     "declared with another type"),
+    (GOOD + "events:\n  a: {occurred: {type: string}}\n", 7, "reserved"),
 ])
 def test_wrong_profile_names_file_line_and_problem(tmp_path: Path, text: str, line: int,
                                                    problem: str) -> None:
@@ -69,6 +78,12 @@ def test_wrong_profile_names_file_line_and_problem(tmp_path: Path, text: str, li
     assert caught.value.line == line
     assert problem in str(caught.value)
     assert f"{path}:{line}" in str(caught.value)
+
+
+def test_bounded_tags_are_allowed(tmp_path: Path) -> None:
+    _write(tmp_path, GOOD + "  door: {type: enum, values: [open, shut], tag: true}\n"
+           "  shelf: {type: int, min: 1, max: 8, tag: true}\n  lit: {type: bool, tag: true}\n")
+    assert load_profiles([tmp_path]).by_type["fridge"].telemetry["shelf"].tag
 
 
 def test_device_type_must_match_file_name(tmp_path: Path) -> None:

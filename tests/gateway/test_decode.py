@@ -56,13 +56,24 @@ TELEMETRY, EVENT, STATUS = Channel.TELEMETRY, Channel.EVENT, Channel.STATUS
 REJECTIONS: list[tuple[RejectReason, str, Channel, bytes, str]] = [
     (RejectReason.not_json_object, "leak_sensor", TELEMETRY, b"[1, 2]", "payload"),
     (RejectReason.not_json_object, "leak_sensor", TELEMETRY, b'{"leak": tru', "payload"),
-    (RejectReason.not_json_object, "leak_sensor", TELEMETRY, b"\xff\xfe\x00{", "payload"),
-    (RejectReason.not_json_object, "leak_sensor", TELEMETRY, b"[" * 60000, "payload"),
+    (RejectReason.not_utf8, "leak_sensor", TELEMETRY, b"\xff\xfe\x00{", "payload"),
+    (RejectReason.not_utf8, "leak_sensor", TELEMETRY, '{"leak": true}'.encode("utf-16"),
+     "payload"),
+    (RejectReason.too_deep, "leak_sensor", TELEMETRY, b"[" * 60000, "payload"),
+    (RejectReason.too_deep, "leak_sensor", TELEMETRY, b'{"leak": true, "x": ' + b"[" * 60000,
+     "payload"),
     (RejectReason.too_large, "leak_sensor", TELEMETRY,
      b'{"leak": true, "x": "' + b"a" * MAX_PAYLOAD_BYTES + b'"}', "payload"),
     (RejectReason.too_large, "leak_sensor", STATUS, b" " * (MAX_PAYLOAD_BYTES + 1), "payload"),
     (RejectReason.wrong_type, "leak_sensor", TELEMETRY, b'{"leak": "yes"}', "leak"),
     (RejectReason.wrong_type, "leak_sensor", TELEMETRY, b'{"leak": true, "seq": true}', "seq"),
+    (RejectReason.out_of_range, "leak_sensor", TELEMETRY,
+     b'{"leak": true, "seq": 18446744073709551616}', "seq"),
+    (RejectReason.out_of_range, "leak_sensor", TELEMETRY,
+     b'{"leak": true, "seq": 9223372036854775808}', "seq"),
+    (RejectReason.out_of_range, "leak_sensor", TELEMETRY, b'{"leak": true, "seq": -1}', "seq"),
+    (RejectReason.ts_too_old, "leak_sensor", TELEMETRY,
+     b'{"leak": true, "ts": "2026-11-15T08:00:01+08:00"}', "ts"),
     (RejectReason.wrong_type, "barrier_gate", EVENT, b'{"event": 7}', "event"),
     (RejectReason.non_finite, "leak_sensor", TELEMETRY, b'{"leak": true, "battery": NaN}',
      "battery"),
@@ -143,12 +154,31 @@ def test_only_fields_present_are_in_values_and_event_key_is_ignored_on_telemetry
 
 
 def test_unknown_fields_are_kept_when_simple_and_dropped_otherwise() -> None:
-    kept = {"uptime_s": 3600, "voltage": 3.1, "paired": True, "fw": "1.2.3"}
+    kept = {"uptime_s": 3600, "voltage": 3.1, "paired": True, "fw": "1.2.3", "big": 10**40}
     dropped = {"nested": {"a": 1}, "list": [1], "nothing": None, "long": "x" * 65,
                "huge": 10**400, "time": 5, "bad key": 1, "estate": "x"}
     reading = decode_reading("leak_sensor", {"leak": False, **kept, **dropped})
-    assert reading.extras == {"uptime_s": 3600.0, "voltage": 3.1, "paired": True, "fw": "1.2.3"}
-    assert isinstance(reading.extras["uptime_s"], float)
+    # As strings whatever their JSON type: see test_extras_are_strings_so_no_device_fixes_a_type
+    assert reading.extras == {"uptime_s": "3600", "voltage": "3.1", "paired": "true",
+                              "fw": "1.2.3", "big": str(10**40)}
+
+
+def test_extras_are_strings_so_no_device_fixes_a_type() -> None:
+    points = [reading_to_points(decode_reading("leak_sensor", {"leak": False, "lq": value}),
+                                PROFILES.by_type["leak_sensor"])[1]
+              for value in ("high", 87, 87.5, True, 1e300)]
+    assert [point.fields["lq"] for point in points] == ["high", "87", "87.5", "true", "1e+300"]
+
+
+def test_extras_are_a_point_of_their_own_in_the_same_series_and_instant() -> None:
+    reading = decode_reading("leak_sensor", {"leak": True, "lq": 87, "seq": 3})
+    declared, extras = reading_to_points(reading, PROFILES.by_type["leak_sensor"])
+    assert (declared.fields, extras.fields) == ({"leak": True}, {"lq": "87"})
+    assert (declared.measurement, declared.tags, declared.time_ns) == (
+        extras.measurement, extras.tags, extras.time_ns)
+    only_extras = decode_reading("ev_charger", {"connector": 1, "lq": 87})
+    assert [point.fields for point in reading_to_points(
+        only_extras, PROFILES.by_type["ev_charger"])] == [{"lq": "87"}]
 
 
 def test_extras_are_capped() -> None:
@@ -162,6 +192,23 @@ def test_nan_anywhere_rejects_the_payload_naming_the_top_level_key() -> None:
         decode("leak_sensor", b'{"leak": true, "diag": {"v": [1, -Infinity]}}')
     assert caught.value.reason is RejectReason.non_finite
     assert caught.value.detail == "diag: -Infinity is not a finite number"
+
+
+@pytest.mark.parametrize("payload", [b'{"leak": NaN, x', b'{"a": NaN' + b"[" * 60000,
+                                     b'{"a": NaN, "b": ' + b"[" * 900 + b"]" * 900 + b"}"])
+def test_nan_followed_by_broken_json_is_still_non_finite(payload: bytes) -> None:
+    with pytest.raises(Rejected) as caught:
+        decode("leak_sensor", payload)
+    assert caught.value.reason is RejectReason.non_finite
+
+
+@pytest.mark.parametrize("value", [b"[" * 900 + b"]" * 900, b"1" * 4000,
+                                   b'"' + b"x" * 60000 + b'"'])
+def test_a_huge_or_deep_value_is_described_briefly(value: bytes) -> None:
+    with pytest.raises(Rejected) as caught:
+        decode("leak_sensor", b'{"leak": ' + value + b"}")
+    assert caught.value.reason is RejectReason.wrong_type
+    assert len(caught.value.detail) < 200
 
 
 def test_profile_fields_of_another_channel_are_not_extras() -> None:
@@ -205,9 +252,8 @@ def test_event_with_attributes_and_tag_attribute() -> None:
     assert reading.values == {"plate": "黑A12345", "lane": "north-in"}
     [point] = reading_to_points(reading, PROFILES.by_type["barrier_gate"])
     assert point.measurement == "barrier_gate_event"
-    assert point.tags == {"estate": "longdi", "device": "dev-001", "event": "vehicle_entry",
-                          "lane": "north-in"}
-    assert point.fields == {"plate": "黑A12345", "occurred": True}
+    assert point.tags == {"estate": "longdi", "device": "dev-001", "event": "vehicle_entry"}
+    assert point.fields == {"plate": "黑A12345", "lane": "north-in", "occurred": True}
 
 
 def test_obstruction_without_attributes_still_makes_a_point() -> None:
@@ -221,10 +267,12 @@ def test_obstruction_without_attributes_still_makes_a_point() -> None:
 def test_telemetry_point_has_tag_fields_as_strings_and_no_nulls_or_seq() -> None:
     payload = telemetry_payload("ev_charger", seq=9, ts=CONTRACT_TS_MS, firmware="2.0")
     reading = decode_reading("ev_charger", payload)
-    [point] = reading_to_points(reading, PROFILES.by_type["ev_charger"])
-    assert point.tags == {"estate": "longdi", "device": "dev-001", "connector": "1"}
+    point, extras = reading_to_points(reading, PROFILES.by_type["ev_charger"])
+    assert point.tags == extras.tags == {"estate": "longdi", "device": "dev-001",
+                                         "connector": "1"}
     assert point.fields == {"status": "charging", "power_kw": 1.8, "energy_kwh": 0.62,
-                            "temperature_c": 48.5, "firmware": "2.0"}
+                            "temperature_c": 48.5}
+    assert extras.fields == {"firmware": "2.0"}
     assert point.time_ns == CONTRACT_TS_NS + 9  # seq 9 in the sub-millisecond digits
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiomqtt
@@ -23,8 +24,16 @@ from tests.fixtures.processes import require_binary
 from tests.utils.estates import register_small_estate, topic
 from tests.utils.gateway import eventually, gateway_settings, running_gateway
 
-CONTRACT_INSTANT_MS = 1_795_305_600_000  # the contract's example instant
-CONTRACT_INSTANT_RFC3339 = "2026-11-22T08:00:00+08:00"
+
+def _recent_instant() -> tuple[int, str]:
+    """An hour ago on a whole second, as epoch ms and as RFC 3339 in Beijing time: like the
+    contract's example instant, but inside the gateway's 7-day lateness horizon."""
+    moment = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)
+    moment -= timedelta(hours=1)
+    return int(moment.timestamp()) * 1000, moment.isoformat()
+
+
+INSTANT_MS, INSTANT_RFC3339 = _recent_instant()
 
 
 @pytest.fixture
@@ -56,15 +65,15 @@ async def test_epoch_ms_and_rfc3339_land_at_the_same_instant(
     async with (running_gateway(settings, store=store, sessions=sessions),
                 aiomqtt.Client(mosquitto.host, mosquitto.port) as device):
         await device.publish(topic(estate_id, "leak_sensor"),
-                             json.dumps({"ts": CONTRACT_INSTANT_MS, "leak": True}), qos=1)
+                             json.dumps({"ts": INSTANT_MS, "leak": True}), qos=1)
         await device.publish(topic(estate_id, "voice_light"),
-                             json.dumps({"ts": CONTRACT_INSTANT_RFC3339, "state": "on"}), qos=1)
+                             json.dumps({"ts": INSTANT_RFC3339, "state": "on"}), qos=1)
         leak = await eventually(lambda: _rows(store, influxdb_v1, "SELECT * FROM leak_sensor"),
                                 bool)
         light = await eventually(lambda: _rows(store, influxdb_v1, "SELECT * FROM voice_light"),
                                  bool)
-    assert [row["time"] for row in leak] == [CONTRACT_INSTANT_MS * 1_000_000]
-    assert [row["time"] for row in light] == [CONTRACT_INSTANT_MS * 1_000_000]
+    assert [row["time"] for row in leak] == [INSTANT_MS * 1_000_000]
+    assert [row["time"] for row in light] == [INSTANT_MS * 1_000_000]
 
 
 async def test_a_redelivered_seq_is_stored_once(

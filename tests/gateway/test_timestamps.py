@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.timestamps import MAX_AHEAD_NS, parse_ts
+from gateway.timestamps import MAX_AGE_NS, MAX_AHEAD_NS, TsWindow, parse_ts
 from gateway.validation import Rejected, RejectReason
 from tests.utils.payloads import CONTRACT_TS_MS, CONTRACT_TS_NS, CONTRACT_TS_RFC3339
 
 RECEIVED_NS = CONTRACT_TS_NS + 5_000_000_000
+CENTURIES = TsWindow(max_age_ns=2**63 - 1)
 
 
 def test_epoch_ms_and_rfc3339_with_offset_are_the_same_instant() -> None:
@@ -60,7 +61,7 @@ def test_integral_float_is_accepted_as_epoch_ms() -> None:
 ])
 def test_unparseable_ts_is_bad_ts(value: object) -> None:
     with pytest.raises(Rejected) as caught:
-        parse_ts(value, RECEIVED_NS)
+        parse_ts(value, RECEIVED_NS, CENTURIES)
     assert caught.value.reason is RejectReason.bad_ts
     assert caught.value.detail.startswith("ts: ")
 
@@ -75,9 +76,26 @@ def test_more_than_24h_ahead_is_ts_in_future(value: object) -> None:
         parse_ts(value, CONTRACT_TS_NS - MAX_AHEAD_NS)
     assert caught.value.reason is RejectReason.ts_in_future
     assert "ts" in caught.value.detail
-    assert "24 h" in caught.value.detail
+    assert "24.0 h" in caught.value.detail
 
 
-def test_past_timestamps_are_accepted() -> None:
-    assert parse_ts(0, RECEIVED_NS) == 0
-    assert parse_ts("1999-12-31T23:59:59+08:00", RECEIVED_NS) == 946655999 * 10**9
+def test_exactly_7_days_old_is_accepted_and_a_millisecond_more_is_ts_too_old() -> None:
+    received_ns = CONTRACT_TS_NS + MAX_AGE_NS
+    assert parse_ts(CONTRACT_TS_MS, received_ns) == CONTRACT_TS_NS
+    for value in (CONTRACT_TS_MS - 1, "2026-11-22T07:59:59.999+08:00", 0):
+        with pytest.raises(Rejected) as caught:
+            parse_ts(value, received_ns)
+        assert caught.value.reason is RejectReason.ts_too_old
+        assert "168.0 h" in caught.value.detail
+
+
+def test_the_window_is_configurable_both_ways() -> None:
+    assert parse_ts(0, RECEIVED_NS, CENTURIES) == 0
+    assert parse_ts("1999-12-31T23:59:59+08:00", RECEIVED_NS, CENTURIES) == 946655999 * 10**9
+    hour = TsWindow.of_seconds(max_age_s=3600, max_ahead_s=60)
+    for value, reason in ((CONTRACT_TS_MS - 3_601_000, RejectReason.ts_too_old),
+                          (CONTRACT_TS_MS + 66_000, RejectReason.ts_in_future)):
+        with pytest.raises(Rejected) as caught:
+            parse_ts(value, RECEIVED_NS, hour)
+        assert caught.value.reason is reason
+    assert parse_ts(CONTRACT_TS_MS - 3_594_000, RECEIVED_NS, hour) < RECEIVED_NS

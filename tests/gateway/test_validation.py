@@ -20,7 +20,7 @@ SAMPLE_PROFILE = DeviceProfile.model_validate({
         "level": {"type": "float", "min": -5, "max": 5},
         "label": {"type": "string", "max_length": 5},
         "mode": {"type": "enum", "values": ["auto", "manual"], "nullable": True},
-        "zone": {"type": "string", "tag": True},
+        "zone": {"type": "enum", "values": ["north", "south"], "tag": True},
         "model_config": {"type": "float"},
     },
     "events": {"reset": {"by": {"type": "string", "required": True}}},
