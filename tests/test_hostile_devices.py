@@ -126,7 +126,7 @@ async def test_a_hostile_device_does_not_stop_another_devices_leak(
                 aiomqtt.Client(mosquitto.host, mosquitto.port) as device):
         # First writer of an undeclared field: a string where others send numbers.
         await device.publish(f"estates/{estate_id}/leak_sensor/leak-1/telemetry",
-                             json.dumps({"leak": False, "linkquality": "high"}), qos=1)
+                             json.dumps({"leak": False, "signal_raw": "high"}), qos=1)
         await eventually(lambda: rows("SELECT * FROM leak_sensor WHERE device = 'leak-1'"), bool)
         for hostile_topic, payload in _hostile_messages(estate_id):
             await device.publish(hostile_topic, json.dumps(payload), qos=1)
@@ -137,7 +137,7 @@ async def test_a_hostile_device_does_not_stop_another_devices_leak(
         victim_topic = f"estates/{estate_id}/leak_sensor/leak-victim/telemetry"
         for seq, leak in ((1, False), (2, True)):
             await device.publish(victim_topic, json.dumps(
-                {"leak": leak, "linkquality": 87 + seq, "seq": seq, "ts": _now_ms()}), qos=1)
+                {"leak": leak, "signal_raw": 87 + seq, "seq": seq, "ts": _now_ms()}), qos=1)
         stored = await eventually(
             lambda: rows("SELECT * FROM leak_sensor WHERE device = 'leak-victim'"),
             lambda found: len(found) >= 2)
@@ -146,10 +146,10 @@ async def test_a_hostile_device_does_not_stop_another_devices_leak(
                                  lambda found: found is not None and found.last_seq == 2)
 
     assert reasons == ["out_of_range"] + ["ts_too_old"] * OLD_TS_MESSAGES
-    assert [(row["leak"], row["linkquality"]) for row in stored] == [(False, "88"), (True, "89")]
+    assert [(row["leak"], row["signal_raw"]) for row in stored] == [(False, "88"), (True, "89")]
     assert len(orders) == 1
     assert state is not None
-    assert state.last_telemetry == {"leak": True, "linkquality": "89"}
+    assert state.last_telemetry == {"leak": True, "signal_raw": "89"}
     series = await influx_query(influxdb_v1.url, store.database,
                                 "SHOW SERIES FROM barrier_gate_event")
     assert len(series[0]["values"]) == 1, "free-text event attributes became tags"
@@ -162,17 +162,17 @@ async def test_a_field_already_numeric_in_influxdb_costs_only_the_extra(
         mosquitto: Broker, influxdb_v1: HttpServer, database_url: str,
         sessions: async_sessionmaker[AsyncSession], store: InfluxV1Store,
         tmp_path: Path) -> None:
-    """Data written before extras were strings (or by another writer) holds `linkquality` as
+    """Data written before extras were strings (or by another writer) holds `signal_raw` as
     a float in this week's shard: the string extra is refused, the leak beside it is not."""
     estate_id = await _register(sessions)
     await store.write([Point("leak_sensor", {"estate": estate_id, "device": "leak-1"},
-                             {"linkquality": 87.0}, time.time_ns())])
+                             {"signal_raw": 87.0}, time.time_ns())])
     settings = gateway_settings(broker_url=mosquitto.url, database_url=database_url,
                                 data_dir=tmp_path, estate_id=estate_id)
     async with (running_gateway(settings, store=store, sessions=sessions),
                 aiomqtt.Client(mosquitto.host, mosquitto.port) as device):
         await device.publish(f"estates/{estate_id}/leak_sensor/leak-victim/telemetry",
-                             json.dumps({"leak": True, "linkquality": 88}), qos=1)
+                             json.dumps({"leak": True, "signal_raw": 88}), qos=1)
         stored = await eventually(lambda: influx_rows(
             influxdb_v1.url, store.database,
             "SELECT leak FROM leak_sensor WHERE device = 'leak-victim'"), bool)

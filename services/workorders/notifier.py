@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.workorders.alert import Alert
 from services.workorders.messages import resident_body, resident_title, staff_body, staff_title
 from services.workorders.recipients import Route, route_alert
+from services.workorders.schemas import SYSTEM, EventKind
+from services.workorders.timeline import record
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,25 @@ class Notifier:
         log.info("alert %s of work order %s: %d staff targets (%s), %d residents (%s), mqtt %s",
                  alert.kind, alert.work_order_id, len(route.staff_urls), staff_sent,
                  len(route.resident_urls), residents_sent, published)
-        return Delivery(len(route.staff_urls), len(route.resident_urls), staff_sent,
-                        residents_sent, published)
+        delivery = Delivery(len(route.staff_urls), len(route.resident_urls), staff_sent,
+                            residents_sent, published)
+        await self._record(alert, route, delivery)
+        return delivery
+
+    async def _record(self, alert: Alert, route: Route, delivery: Delivery) -> None:
+        """The timeline says who was told, and whether it went out: "nobody" is worth
+        seeing too. Names only, never the URLs (a bot's key is in its URL)."""
+        data = {"alert": alert.kind.value, "staff": route.staff_names,
+                "team_routes": route.team_routes, "residents": route.resident_names,
+                "staff_sent": delivery.staff_sent, "residents_sent": delivery.residents_sent,
+                "published": delivery.published}
+        try:
+            async with self._sessions.begin() as session:
+                await record(session, alert.work_order_id, EventKind.ALERTED, actor=SYSTEM,
+                             at=alert.at, data=data)
+        except Exception:  # the alert went out; a missing line must not undo that
+            log.exception("could not record alert %s on work order %s", alert.kind,
+                          alert.work_order_id)
 
     async def _route(self, alert: Alert) -> Route:
         try:

@@ -37,6 +37,10 @@ class Route:
     resident_urls: list[str] = field(default_factory=list)
     place: str = ""
     timezone: str = "Asia/Shanghai"
+    # Whom the URLs stand for, for the timeline (a URL may hold a bot's key: never shown).
+    staff_names: list[str] = field(default_factory=list)
+    team_routes: int = 0
+    resident_names: list[str] = field(default_factory=list)
 
 
 def _staff_conditions(alert: Alert) -> list[Any]:
@@ -55,17 +59,18 @@ def _staff_conditions(alert: Alert) -> list[Any]:
     return conditions
 
 
-async def _staff_urls(session: AsyncSession, alert: Alert) -> list[str]:
+async def _staff(session: AsyncSession, alert: Alert) -> dict[str, str]:
+    """{apprise URL: display name} of the staff to tell."""
     conditions = _staff_conditions(alert)
     if not conditions:
-        return []
+        return {}
     statement = (
-        select(Staff.apprise_url)
+        select(Staff.apprise_url, Staff.display_name)
         .join(StaffEstate, StaffEstate.staff_id == Staff.id)
         .where(StaffEstate.estate_id == alert.estate_id, Staff.active.is_(True),
                Staff.apprise_url.is_not(None), or_(*conditions))
     )
-    return [url for url in await session.scalars(statement) if url]
+    return {url: name for url, name in await session.execute(statement) if url}
 
 
 async def _route_urls(session: AsyncSession, alert: Alert) -> list[str]:
@@ -81,12 +86,13 @@ def tells_residents(alert: Alert) -> bool:
             and alert.unit_id is not None)
 
 
-async def _resident_urls(session: AsyncSession, alert: Alert) -> list[str]:
+async def _residents(session: AsyncSession, alert: Alert) -> dict[str, str]:
+    """{apprise URL: name} of the unit's contacts to tell."""
     if not tells_residents(alert):
-        return []
-    statement = select(UnitContact.apprise_url).where(
+        return {}
+    statement = select(UnitContact.apprise_url, UnitContact.name).where(
         UnitContact.unit_id == alert.unit_id, UnitContact.apprise_url.is_not(None))
-    return [url for url in await session.scalars(statement) if url]
+    return {url: name for url, name in await session.execute(statement) if url}
 
 
 async def _place(session: AsyncSession, alert: Alert) -> str:
@@ -103,11 +109,15 @@ async def _place(session: AsyncSession, alert: Alert) -> str:
 
 async def route_alert(session: AsyncSession, alert: Alert) -> Route:
     timezone = await session.scalar(select(Estate.timezone).where(Estate.id == alert.estate_id))
-    staff = await _staff_urls(session, alert) + await _route_urls(session, alert)
+    staff = await _staff(session, alert)
+    routes = await _route_urls(session, alert)
+    residents = await _residents(session, alert)
     return Route(
-        staff_urls=list(dict.fromkeys(staff)),
-        resident_urls=list(dict.fromkeys(await _resident_urls(session, alert))),
+        staff_urls=list(dict.fromkeys([*staff, *routes])),
+        resident_urls=list(residents),
         place=await _place(session, alert), timezone=timezone or "Asia/Shanghai",
+        staff_names=list(dict.fromkeys(staff.values())), team_routes=len(set(routes)),
+        resident_names=list(dict.fromkeys(residents.values())),
     )
 
 

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     REOPENED = "reopened"
     ESCALATED = "escalated"
+    ALERTED = "alerted"
 
 
 class Actor(BaseModel):

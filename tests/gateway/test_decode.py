@@ -154,12 +154,12 @@ def test_only_fields_present_are_in_values_and_event_key_is_ignored_on_telemetry
 
 
 def test_unknown_fields_are_kept_when_simple_and_dropped_otherwise() -> None:
-    kept = {"uptime_s": 3600, "voltage": 3.1, "paired": True, "fw": "1.2.3", "big": 10**40}
+    kept = {"uptime_s": 3600, "noise_db": 3.1, "paired": True, "fw": "1.2.3", "big": 10**40}
     dropped = {"nested": {"a": 1}, "list": [1], "nothing": None, "long": "x" * 65,
                "huge": 10**400, "time": 5, "bad key": 1, "estate": "x"}
     reading = decode_reading("leak_sensor", {"leak": False, **kept, **dropped})
     # As strings whatever their JSON type: see test_extras_are_strings_so_no_device_fixes_a_type
-    assert reading.extras == {"uptime_s": "3600", "voltage": "3.1", "paired": "true",
+    assert reading.extras == {"uptime_s": "3600", "noise_db": "3.1", "paired": "true",
                               "fw": "1.2.3", "big": str(10**40)}
 
 

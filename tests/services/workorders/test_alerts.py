@@ -164,3 +164,27 @@ async def _all(session: AsyncSession, estate_id: str) -> list[WorkOrder]:
     ids = await session.scalars(
         select(WorkOrder.id).where(WorkOrder.estate_id == estate_id).order_by(WorkOrder.id))
     return [await get(session, work_order_id) for work_order_id in ids]
+
+
+async def test_the_timeline_says_whom_each_alert_reached_by_name_never_by_url(
+        sessions: Sessions, estate_id: str, pks: dict[str, int], webhook: Webhook,
+        clock: ManualClock, repair_on_duty: int) -> None:
+    await add_route(sessions, estate_id, Team.REPAIR, webhook.url("repair-group"))
+    await add_contact(sessions, await unit_of(sessions, pks["leak-1"]), webhook.url("owner"))
+    notifier = Notifier(sessions, mqtt=None)
+    await intake_sink(sessions, notifier, clock)(leak(estate_id, pks["leak-1"]))
+    await intake_sink(sessions, notifier, clock)(charger_fault(estate_id, pks["ebike-1"]))
+    async with sessions() as session:
+        orders = {wo.rule: wo.id for wo in await _all(session, estate_id)}
+        leak_events = (await get(session, orders["water_leak"])).events
+        charger_events = (await get(session, orders["fault"])).events
+    [told] = [event for event in leak_events if event.kind == "alerted"]
+    assert told.actor == "system"
+    assert told.data == {"alert": "created", "staff": ["Plumber"], "team_routes": 1,
+                         "residents": ["业主 王女士"], "staff_sent": True,
+                         "residents_sent": True, "published": False}
+    assert "http" not in str(told.data)
+    # Nobody on duty for the charger's team and no route: the timeline says so.
+    [nobody] = [event for event in charger_events if event.kind == "alerted"]
+    assert nobody.data is not None
+    assert (nobody.data["staff"], nobody.data["team_routes"]) == ([], 0)

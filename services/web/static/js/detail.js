@@ -156,11 +156,21 @@ EO.detailPart = () => ({
     if (event.kind === "recurred") return `×${data.recurrence_count}`;
     if (event.kind === "escalated") return [data.deadline, data.level ? `L${data.level}` : ""].filter(Boolean).join(" ");
     if (data.from && data.to) return `${this.statusText(data.from)} → ${this.statusText(data.to)}`;
+    if (event.kind === "alerted") return this.alertedText(data);
     if (event.kind === "assigned") {
       const who = data.assignee_name || this.t("nobody");
       return data.team ? `→ ${who} · ${this.teamText(data.team)}` : `→ ${who}`;
     }
     return "";
+  },
+  // Whom an alert reached, in names: staff, the team's group routes, the unit's residents.
+  alertedText(data) {
+    const zh = this.lang === "zh";
+    const told = [...(data.staff || []), ...(data.residents || []).map((name) => `${zh ? "住户" : "resident"} ${name}`)];
+    if (data.team_routes) told.push(zh ? `${data.team_routes} 个群` : `${data.team_routes} group route(s)`);
+    if (!told.length) return zh ? "无人接收（请设置值班或通知渠道）" : "nobody (set a rota or alert route)";
+    const failed = data.staff_sent === false && (data.staff || []).length + (data.team_routes || 0) > 0;
+    return `→ ${told.join("、")}${failed ? (zh ? "（发送失败）" : " (not delivered)") : ""}`;
   },
   // The service writes English notes for assignments; the detail line says it in the page's words.
   eventNote(event) { return event.kind === "assigned" && event.data ? "" : event.note; },

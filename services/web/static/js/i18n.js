@@ -65,6 +65,7 @@ EO.EVENTS = {
   acknowledged: ["接单", "Acknowledged"], assigned: ["派单", "Assigned"], started: ["开始处理", "Started"],
   comment: ["备注", "Comment"], resolved: ["办结", "Resolved"], closed: ["关闭", "Closed"],
   cancelled: ["取消", "Cancelled"], reopened: ["重新打开", "Reopened"], escalated: ["升级", "Escalated"],
+  alerted: ["已通知", "Alerted"],
 };
 EO.TEAMS = {
   repair: ["维修组", "Repair"], safety: ["平安组", "Safety"], telecom: ["通信组", "Telecom"],
