@@ -49,7 +49,7 @@ DECODER_REASONS = set(RejectReason) - {RejectReason.unknown_device, RejectReason
 FIELD_NAMES = sorted({name for example in TELEMETRY_EXAMPLES.values() for name in example}
                      | {name for events in EVENT_EXAMPLES.values()
                         for attributes in events.values() for name in attributes}
-                     | {"ts", "seq", "event", "water_leak", "time", "occurred"})
+                     | {"ts", "seq", "event", "water_leak", "linkquality", "time", "occurred"})
 EVENT_NAMES = sorted({event for events in EVENT_EXAMPLES.values() for event in events})
 
 slugs = st.one_of(st.sampled_from(["longdi", "leak-1", "gate-1", "a", "x" * 64]),
