@@ -189,3 +189,10 @@ class UnitPublic(PublicModel):
 class UnitList(PublicModel):
     data: list[UnitPublic]
     count: int
+
+
+def error_responses(**described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a router or route: {status: description}, each in the one
+    error shape, e.g. error_responses(e404="no such work order")."""
+    return {int(status.removeprefix("e")): {"model": ErrorPublic, "description": description}
+            for status, description in described.items()}

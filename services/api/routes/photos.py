@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from services.api.deps import CurrentStaff, NowDep, SessionDep
 from services.api.errors import NotFound
+from services.api.models import error_responses
 from services.api.routes.residents import PHOTO_HEADERS, said_to_residents
 from services.api.routes.work_orders import WorkOrderId, actor_of, authorised
 from services.auth.policy import Access, require_visible
@@ -19,7 +20,10 @@ from services.workorders import service
 from services.workorders.schemas import EventKind
 from services.workorders.timeline import record
 
-router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"])
+router = APIRouter(prefix="/api/v1/work-orders", tags=["work orders"], responses=error_responses(
+    e403="the caller's role may not add to this work order",
+    e404="no such work order or photo in the caller's estates",
+    e413="the photo is too large", e415="not a JPEG, PNG, WebP or GIF photo"))
 TOO_LARGE = "照片太大了（最大 8 MB），请换一张。"
 
 

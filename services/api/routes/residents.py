@@ -15,6 +15,7 @@ from core.db import MAX_SQL_INTEGER
 from registry.tables import Estate
 from services.api.deps import ApiConfigDep, NowDep, SessionDep
 from services.api.errors import ApiError
+from services.api.models import error_responses
 from services.residents import links, photos, progress, reports
 from services.residents.categories import LABELS_ZH
 from services.residents.errors import (
@@ -37,7 +38,11 @@ from services.residents.schemas import (
 )
 from services.residents.signing import link_key
 
-router = APIRouter(prefix="/api/v1/resident", tags=["residents"])
+router = APIRouter(prefix="/api/v1/resident", tags=["residents"], responses=error_responses(
+    e404="no such link or report (forged, revoked, or of another estate)",
+    e409="the report cannot be rated now", e413="the photo is too large",
+    e415="not a JPEG, PNG, WebP or GIF photo",
+    e429="too many reports from this link or address; see Retry-After"))
 PHOTO_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
 
 

@@ -100,9 +100,12 @@ async def test_a_day_of_deadlines_escalates_each_once_through_apprise_and_mqtt(
         ("escalated", fault, "resolve"), ("escalated", external.id, "plan")]
     async with sessions() as session:
         timeline = (await get(session, wet)).events
-    assert [(e.kind, (e.data or {}).get("deadline")) for e in timeline] == [
-        (EventKind.RAISED, None), (EventKind.ESCALATED, "ack"),
-        (EventKind.ESCALATED, "resolve")]
+    # Each alert follows what caused it on the timeline, with its kind.
+    assert [(e.kind, (e.data or {}).get("deadline") or (e.data or {}).get("alert"))
+            for e in timeline] == [
+        (EventKind.RAISED, None), (EventKind.ALERTED, "created"),
+        (EventKind.ESCALATED, "ack"), (EventKind.ALERTED, "escalated"),
+        (EventKind.ESCALATED, "resolve"), (EventKind.ALERTED, "escalated")]
 
 
 async def test_two_workers_at_once_escalate_a_deadline_once(
