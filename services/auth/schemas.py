@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from core.slug import SLUG_PATTERN
 from core.vocabulary import Team
@@ -52,7 +52,7 @@ class StaffCreate(BaseModel):
     team: Team | None = None
     estates: list[str] = Field(default_factory=list)
     apprise_url: str | None = Field(default=None, max_length=2000)
-    on_duty: bool = False
+    on_duty: StrictBool = False
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
 
@@ -65,8 +65,8 @@ class StaffUpdate(BaseModel):
     estates: list[str] | None = None
     apprise_url: str | None = Field(default=None, max_length=2000,
                                     description="empty string: no personal alerts")
-    on_duty: bool | None = None
-    active: bool | None = Field(default=None, description="false disables the account")
+    on_duty: StrictBool | None = None
+    active: StrictBool | None = Field(default=None, description="false disables the account")
 
 
 class PasswordReset(BaseModel):

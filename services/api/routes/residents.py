@@ -4,7 +4,6 @@ progress behind a progress link, its photos and the rating. Refusals say why in 
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, ClassVar
@@ -146,7 +145,7 @@ def _photo_bytes(data: ReportSubmit) -> bytes | None:
         return None
     try:
         return base64.b64decode(data.photo_base64, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or characters outside ASCII
         raise PhotoNotAccepted("照片没有传完整，请重新选择。") from exc
 
 

@@ -3,7 +3,6 @@ resident contacts per unit."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, status
 from core.vocabulary import Team
 from services.api.deps import NowDep, SessionDep
 from services.api.errors import NotFound
+from services.api.models import IsoDatetime
 from services.workorders import alert_routes, contacts, rota
 from services.workorders.schemas import (
     AlertRouteCreate,
@@ -36,7 +36,7 @@ def _gone(what: str, found: bool) -> None:
 
 @router.get("/shifts", response_model=ShiftList)
 async def read_shifts(session: SessionDep, now: NowDep, estate: EstateQuery = None,
-                      ending_after: datetime | None = None) -> ShiftList:
+                      ending_after: IsoDatetime | None = None) -> ShiftList:
     """Shifts not yet over (or ending after `ending_after`), in start order."""
     rows = await rota.list_shifts(session, estate_id=estate,
                                   ending_after=ending_after or now)
