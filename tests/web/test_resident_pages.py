@@ -172,6 +172,10 @@ def test_a_file_that_is_not_a_photo_is_refused_and_nothing_stored(
     [order] = StaffApi(stack.url, fixer).resident_orders()
     refused = StaffApi(stack.url, fixer).upload(order["id"], NOT_AN_IMAGE, "x", "image/png")
     assert refused.status_code == 415
+    api = f"{stack.url}/api/v1/resident/links{issue_link(seeded)[2:]}/reports"
+    # base64 is ASCII only: other characters are a broken photo, not a server error.
+    not_base64 = httpx.post(api, json={"category": "leak", "photo_base64": "照片𝄞"}, timeout=10)
+    assert not_base64.status_code == 415, not_base64.text  # not a 500
     assert stored(seeded)["photos"] == 0
 
 
