@@ -25,6 +25,18 @@ class ApiSettings(BaseModel):
     ssl_certfile: Path | None = Field(
         default=None, description="serve HTTPS with this certificate chain (PEM)")
     ssl_keyfile: Path | None = Field(default=None, description="its private key (PEM)")
+    public_url: str | None = Field(
+        default=None, description="where phones reach the API, e.g. https://wuye.example.cn:"
+        " residents' progress links in notices start with it (ESTATEOPS_API__PUBLIC_URL);"
+        " default http://host:port, right for the demo on one machine only")
+
+    @property
+    def link_base(self) -> str:
+        """The start of every link given to a resident (progress links in notices)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.ssl_certfile is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> ApiSettings:
