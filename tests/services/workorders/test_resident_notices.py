@@ -18,6 +18,7 @@ from services.residents.progress import progress, rate
 from services.workorders.alert import Alert, AlertKind
 from services.workorders.notifier import Notifier
 from services.workorders.progress_links import token_hash
+from services.workorders.schemas import EventKind
 from services.workorders.service import get
 from services.workorders.sink import intake_sink
 from services.workorders.tables import ResidentNotice, WorkOrder, WorkOrderEvent
@@ -135,7 +136,7 @@ async def test_residents_not_told_at_the_start_are_not_told_at_the_end(
         kinds = list(await session.scalars(select(WorkOrderEvent.kind).where(
             WorkOrderEvent.work_order_id == order.id)))
         notices = list(await session.scalars(select(ResidentNotice.id)))
-    assert kinds.count("alerted") == 1  # the start's: the quiet end writes no "nobody" line
+    assert kinds.count(EventKind.ALERTED) == 1  # the start's: the quiet end writes no "nobody" line
     assert notices == []
 
 
