@@ -165,8 +165,9 @@ def _progress_public(token: str, found: progress.Progress) -> ProgressPublic:
     order, report_row = found.order, found.report
     return ProgressPublic(
         title=order.title_zh or order.title_en, place=order.location, status=order.status,
-        reported_at=found.since, acknowledged_at=order.acknowledged_at,
-        resolved_at=order.resolved_at, taken_by=found.taken_by,
+        reported_at=found.since, via_notice=report_row is None,
+        acknowledged_at=order.acknowledged_at, resolved_at=order.resolved_at,
+        taken_by=found.taken_by,
         notes=[NotePublic(at=note.at, by=note.by, text=note.text) for note in found.notes],
         photos=[PhotoPublic(id=photo.id, url=f"/api/v1/resident/progress/{token}/photos/"
                             f"{photo.id}", by=photo.actor_name, by_resident=photo.by_resident,
