@@ -107,7 +107,11 @@ class Notifier:
             log.exception("could not issue a progress link for work order %s",
                           alert.work_order_id)
             return None
-        return progress_url(self._public_url, token) if self._public_url else None
+        if not self._public_url:
+            log.warning("ESTATEOPS_API__PUBLIC_URL is not set: the residents' notice of work "
+                        "order %s goes without its progress link", alert.work_order_id)
+            return None
+        return progress_url(self._public_url, token)
 
     async def _record(self, alert: Alert, route: Route, delivery: Delivery) -> None:
         """The timeline says who was told, and whether it went out: "nobody" is worth
