@@ -73,6 +73,13 @@ def _with_ocpp_on_loopback(settings: Settings, options: DemoOptions) -> Settings
     return settings.with_changes({"bridges": {"ocpp": {"host": "127.0.0.1", "port": port}}})
 
 
+def _with_public_url(settings: Settings) -> Settings:
+    """Residents' links in the demo's notices point at this machine, unless set."""
+    if settings.api.public_url:
+        return settings
+    return settings.with_changes({"api": {"public_url": settings.api.local_base()}})
+
+
 def _banner(settings: Settings, devices: int, qr_link: str | None = None) -> str:
     api = f"http://{settings.api.host}:{settings.api.port}"
     store = settings.influx.url or f"embedded ({settings.embedded_telemetry_path})"
@@ -131,7 +138,8 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
     estate = build_estate(buildings=options.buildings)
     registered = with_bridged_devices(estate)
     devices = sum(len(entry.devices) for entry in registered.estates)
-    async with (_broker_for(_with_ocpp_on_loopback(given, options), options) as settings,
+    on_loopback = _with_public_url(_with_ocpp_on_loopback(given, options))
+    async with (_broker_for(on_loopback, options) as settings,
                 open_resources(settings) as resources,
                 open_operations(resources) as operations,
                 open_bridges(settings, resources.sessions, resources.profiles) as bridges,

@@ -41,4 +41,5 @@ async def demo_qr_link(sessions: async_sessionmaker[AsyncSession], estate: Estat
         link = await links.issue_once(session, place, now=datetime.now(UTC))
         link_id, label = link.id, link.label
     path = SignedCode(place.estate_id, link_id).path(_key(settings))
-    return f"{label}  http://{settings.api.host}:{settings.api.port}{path}"
+    base = settings.api.link_base or settings.api.local_base()
+    return f"{label}  {base}{path}"

@@ -45,7 +45,8 @@ class Operations:
 async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
     settings = resources.settings
     publisher = Publisher(settings.mqtt, client_id=f"{settings.mqtt.client_id}-alerts")
-    notifier = Notifier(resources.sessions, mqtt=publisher)
+    notifier = Notifier(resources.sessions, mqtt=publisher,
+                        public_url=settings.api.link_base)
     gateway = build_gateway(
         settings, profiles=resources.profiles, store=resources.store,
         sessions=resources.sessions,
@@ -82,7 +83,9 @@ async def run_api(settings: Settings) -> None:
     async with open_resources(settings) as resources:
         publisher = Publisher(settings.mqtt, client_id=f"{settings.mqtt.client_id}-api-alerts")
         try:
-            await api_server(resources, Notifier(resources.sessions, mqtt=publisher)).serve()
+            notifier = Notifier(resources.sessions, mqtt=publisher,
+                                public_url=settings.api.link_base)
+            await api_server(resources, notifier).serve()
         finally:
             await publisher.aclose()
 

@@ -12,6 +12,8 @@ from connectors.store.settings import InfluxSettings
 from services.api.guards import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 from services.auth.settings import AuthSettings
 
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
@@ -25,6 +27,23 @@ class ApiSettings(BaseModel):
     ssl_certfile: Path | None = Field(
         default=None, description="serve HTTPS with this certificate chain (PEM)")
     ssl_keyfile: Path | None = Field(default=None, description="its private key (PEM)")
+    public_url: str | None = Field(
+        default=None, description="where phones reach the API, e.g. https://wuye.example.cn:"
+        " residents' progress links in notices start with it (ESTATEOPS_API__PUBLIC_URL);"
+        " unset: notices carry no link (the demo sets it to this machine's address)")
+
+    @property
+    def link_base(self) -> str | None:
+        """The start of every link given to a resident (progress links in notices); None
+        when unset: the address phones reach is not one EstateOps can guess (0.0.0.0, a
+        container's name, a reverse proxy), so notices then go without a link."""
+        return self.public_url.rstrip("/") if self.public_url else None
+
+    def local_base(self) -> str:
+        """This API on this machine (the demo's links): http(s)://host:port."""
+        host = "127.0.0.1" if self.host in WILDCARD_HOSTS else self.host
+        scheme = "https" if self.ssl_certfile is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> ApiSettings:

@@ -3,8 +3,6 @@ team), or joins the open sensor work order of the same problem at the same place
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +15,7 @@ from services.residents.photos import CleanPhoto, clean, store
 from services.residents.tables import QrLink, ResidentReport
 from services.workorders import service
 from services.workorders.model import Source, Status
+from services.workorders.progress_links import new_token, token_hash
 from services.workorders.schemas import Actor, EventKind, WorkOrderCreate
 from services.workorders.tables import WorkOrder
 from services.workorders.timeline import record
@@ -39,10 +38,6 @@ class Receipt:
     work_order_id: int
     token: str  # the progress link's secret: shown once, stored only as a hash
     joined: bool
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _same_place(link: QrLink) -> object | None:
@@ -103,7 +98,7 @@ async def submit(session: AsyncSession, link: QrLink, report: ReportIn, *,
     joined_id = await open_sensor_order(session, link, routing)
     work_order_id = joined_id if joined_id is not None else await _new_order(
         session, link, report, routing, now)
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     row = ResidentReport(work_order_id=work_order_id, qr_link_id=link.id,
                          token_hash=token_hash(token), category=report.category,
                          description=report.description.strip(), phone=report.phone,

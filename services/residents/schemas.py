@@ -58,7 +58,8 @@ class ProgressPublic(BaseModel):
     title: str
     place: str | None
     status: Status
-    reported_at: datetime
+    reported_at: datetime  # the report's time; a notice's link: when the work order began
+    via_notice: bool = False  # a link sent with a notice (a sensor found it), not a report
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     taken_by: str | None

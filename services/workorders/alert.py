@@ -18,6 +18,7 @@ class AlertKind(StrEnum):
     CREATED = "created"  # a new P1/P2 work order
     ESCALATED = "escalated"  # a deadline passed
     ASSIGNED = "assigned"  # someone was given the work
+    RESOLVED = "resolved"  # done: told only to residents who were told it began
 
 
 @dataclass(frozen=True, slots=True)

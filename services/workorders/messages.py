@@ -24,6 +24,7 @@ def staff_title(alert: Alert) -> str:
         AlertKind.CREATED: "新工单 new",
         AlertKind.ESCALATED: f"超时升级 escalated L{alert.level}",
         AlertKind.ASSIGNED: "派单 assigned",
+        AlertKind.RESOLVED: "已完成 resolved",
     }[alert.kind]
     return f"[{alert.priority}] {what}: {alert.title_zh or alert.title_en}"
 
@@ -43,15 +44,29 @@ def staff_body(alert: Alert, place: str, timezone: str) -> str:
 
 def resident_title(alert: Alert) -> str:
     """What the rule detected, in the rule's own words (its profile's titles)."""
-    return f"{alert.title_zh} {alert.title_en}".strip() or "物业提醒 Notice from your property"
+    what = f"{alert.title_zh} {alert.title_en}".strip() or "物业提醒 Notice from your property"
+    return f"已处理完毕 Resolved: {what}" if alert.kind is AlertKind.RESOLVED else what
 
 
-def resident_body(alert: Alert, place: str) -> str:
+def _link_lines(link: str | None) -> str:
+    if link is None:
+        return ""
+    return f"\n查看进度和照片 Progress and photos: {link}"
+
+
+def resident_body(alert: Alert, place: str, link: str | None = None) -> str:
+    """The resident's message; `link` is their progress link (None: none could be made)."""
     what_zh = alert.title_zh or alert.title_en
     what_en = alert.title_en or alert.title_zh
+    if alert.kind is AlertKind.RESOLVED:
+        return (
+            f"您的房屋（{place}）：{what_zh}，工单 #{alert.work_order_id} 已处理完毕。"
+            f"处理过程的照片可在进度页查看。\n"
+            f"Your home ({place}): {what_en}. Work order #{alert.work_order_id} is resolved; "
+            f"the progress page shows the photos of the work." + _link_lines(link))
     return (
         f"您的房屋（{place}）：{what_zh}。物业已生成工单 #{alert.work_order_id}，"
         f"工作人员正在处理。如您不在家，请联系物业安排入户。\n"
         f"Your home ({place}): {what_en}. Work order #{alert.work_order_id} is open and "
-        f"the property's team is on it."
+        f"the property's team is on it." + _link_lines(link)
     )

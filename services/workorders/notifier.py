@@ -1,5 +1,9 @@
 """Tell people: apprise to staff, alert routes and residents, and JSON on the MQTT alert topic.
 
+A resident's message carries a fresh progress link ({public_url}/p/{token}); only the
+token's hash is stored (services/workorders/progress_links.py). A resolved work order is
+told to residents only, and not published on MQTT (the alert topic is the staff's).
+
 Each channel fails alone: a dead webhook does not stop the MQTT message, a broker outage
 does not stop the webhook, and nothing raises back into intake or escalation (logged).
 """
@@ -16,8 +20,9 @@ import aiomqtt
 import apprise
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.workorders.alert import Alert
+from services.workorders.alert import Alert, AlertKind
 from services.workorders.messages import resident_body, resident_title, staff_body, staff_title
+from services.workorders.progress_links import issue_notice, progress_url
 from services.workorders.recipients import Route, route_alert
 from services.workorders.schemas import SYSTEM, EventKind
 from services.workorders.timeline import record
@@ -56,13 +61,15 @@ class Publisher(Protocol):
 
 
 class Notifier:
-    """Sends alerts. `mqtt` is a connected, long-lived publisher (None: no MQTT)."""
+    """Sends alerts. `mqtt` is a connected, long-lived publisher (None: no MQTT);
+    `public_url` starts residents' progress links (None: their messages carry no link)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
                  mqtt: Publisher | aiomqtt.Client | None, qos: int = 1,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+                 timeout_s: float = DEFAULT_TIMEOUT_S, public_url: str | None = None) -> None:
         self._sessions = sessions
         self._mqtt = mqtt
+        self._public_url = public_url
         self._qos = qos
         self._timeout_s = timeout_s
 
@@ -70,16 +77,41 @@ class Notifier:
         route = await self._route(alert)
         staff_sent = await self._apprise(
             route.staff_urls, staff_title(alert), staff_body(alert, route.place, route.timezone))
-        residents_sent = await self._apprise(
-            route.resident_urls, resident_title(alert), resident_body(alert, route.place))
-        published = await self._publish(alert, route)
+        residents_sent = await self._tell_residents(alert, route)
+        published = (alert.kind is not AlertKind.RESOLVED
+                     and await self._publish(alert, route))
         log.info("alert %s of work order %s: %d staff targets (%s), %d residents (%s), mqtt %s",
                  alert.kind, alert.work_order_id, len(route.staff_urls), staff_sent,
                  len(route.resident_urls), residents_sent, published)
         delivery = Delivery(len(route.staff_urls), len(route.resident_urls), staff_sent,
                             residents_sent, published)
-        await self._record(alert, route, delivery)
+        if alert.kind is not AlertKind.RESOLVED or route.resident_urls:
+            await self._record(alert, route, delivery)
         return delivery
+
+    async def _tell_residents(self, alert: Alert, route: Route) -> bool:
+        if not route.resident_urls:
+            return False
+        link = await self._progress_link(alert)
+        return await self._apprise(route.resident_urls, resident_title(alert),
+                                   resident_body(alert, route.place, link))
+
+    async def _progress_link(self, alert: Alert) -> str | None:
+        """A new progress link for this message; the notice row is kept even without a
+        public URL, as it also says the residents were told (for the resolved notice)."""
+        try:
+            async with self._sessions.begin() as session:
+                token = await issue_notice(session, alert.work_order_id,
+                                           alert=alert.kind.value, at=alert.at)
+        except Exception:  # the notice still goes, without its link
+            log.exception("could not issue a progress link for work order %s",
+                          alert.work_order_id)
+            return None
+        if not self._public_url:
+            log.warning("ESTATEOPS_API__PUBLIC_URL is not set: the residents' notice of work "
+                        "order %s goes without its progress link", alert.work_order_id)
+            return None
+        return progress_url(self._public_url, token)
 
     async def _record(self, alert: Alert, route: Route, delivery: Delivery) -> None:
         """The timeline says who was told, and whether it went out: "nobody" is worth

@@ -6,6 +6,8 @@ marked on duty by hand.
   order in a unit whose rule says `notify_residents` in its device profile (a leak sensor's
   leak, say), the unit's resident contacts too (in a separate, resident message).
 - assigned: the assignee, and the team's alert routes.
+- resolved: no staff; the unit's resident contacts if they were told of the work order when
+  it was raised (a resident_notices row), so they can see the photos behind the link.
 - escalated to level N: the team on duty, the assignee and the routes; from level 1 also the
   estate's on-duty dispatchers; from level 2 also the estate's admins, on duty or not.
 Staff count only if active, linked to the estate (staff_estates) and given an apprise_url.
@@ -24,11 +26,13 @@ from registry.tables import Building, Estate, Unit
 from services.auth.principal import Role
 from services.auth.tables import Staff, StaffEstate
 from services.workorders.alert import Alert, AlertKind
+from services.workorders.progress_links import residents_were_told
 from services.workorders.rota import on_duty_anywhere, on_duty_for_team
 from services.workorders.tables import AlertRoute, UnitContact
 
 DISPATCHERS_FROM_LEVEL = 1
 ADMINS_FROM_LEVEL = 2
+RESIDENT_ALERTS = (AlertKind.CREATED, AlertKind.RESOLVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,8 @@ class Route:
 def _staff_conditions(alert: Alert) -> list[Any]:
     on_duty_team = on_duty_for_team(estate_id=alert.estate_id, team=alert.team, at=alert.at)
     assignee = Staff.id == alert.assignee_id if alert.assignee_id is not None else None
+    if alert.kind is AlertKind.RESOLVED:
+        return []
     if alert.kind is AlertKind.CREATED:
         return [on_duty_team]
     if alert.kind is AlertKind.ASSIGNED:
@@ -74,21 +80,26 @@ async def _staff(session: AsyncSession, alert: Alert) -> dict[str, str]:
 
 
 async def _route_urls(session: AsyncSession, alert: Alert) -> list[str]:
+    if alert.kind is AlertKind.RESOLVED:
+        return []
     statement = select(AlertRoute.apprise_url).where(
         AlertRoute.estate_id == alert.estate_id, AlertRoute.team == alert.team)
     return list(await session.scalars(statement))
 
 
 def tells_residents(alert: Alert) -> bool:
-    """A new work order in a unit whose rule notifies residents (the work order remembers
-    what its rule's profile said when it was raised)."""
-    return (alert.kind is AlertKind.CREATED and alert.notify_residents
+    """A new (or, once they were told, resolved) work order in a unit whose rule notifies
+    residents (the work order remembers what its rule's profile said when it was raised)."""
+    return (alert.kind in RESIDENT_ALERTS and alert.notify_residents
             and alert.unit_id is not None)
 
 
 async def _residents(session: AsyncSession, alert: Alert) -> dict[str, str]:
     """{apprise URL: name} of the unit's contacts to tell."""
     if not tells_residents(alert):
+        return {}
+    if alert.kind is AlertKind.RESOLVED and not await residents_were_told(
+            session, alert.work_order_id):
         return {}
     statement = select(UnitContact.apprise_url, UnitContact.name).where(
         UnitContact.unit_id == alert.unit_id, UnitContact.apprise_url.is_not(None))

@@ -186,3 +186,18 @@ class DutyShift(Base):
     team: Mapped[Team | None] = mapped_column(StrEnumColumn(Team))
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ResidentNotice(Base):
+    """A progress link sent to a unit's resident contacts about a work order (a leak in their
+    unit, say): one row per message, as only the sha256 of its token is kept (the link itself
+    exists only in the message). Its presence says residents were told of the work order."""
+
+    __tablename__ = "resident_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"),
+                                               index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    alert: Mapped[str] = mapped_column(String(16))  # the alert it went with: created, resolved
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -86,7 +86,8 @@ class _Servers:
         try:
             async with aiomqtt.Client(self.broker.host, self.broker.port,
                                       identifier=f"notifier-{uuid.uuid4().hex[:8]}") as mqtt:
-                notifier = Notifier(sessions, mqtt=mqtt)
+                notifier = Notifier(sessions, mqtt=mqtt,
+                                    public_url=f"http://127.0.0.1:{self.port}")
                 sink = intake_sink(sessions, notifier, SystemClock())
                 async with running_gateway(gateway, store=store, sessions=sessions,
                                            anomalies=sink):

@@ -169,14 +169,15 @@ def _progress_public(token: str, found: progress.Progress) -> ProgressPublic:
     order, report_row = found.order, found.report
     return ProgressPublic(
         title=order.title_zh or order.title_en, place=order.location, status=order.status,
-        reported_at=report_row.created_at, acknowledged_at=order.acknowledged_at,
-        resolved_at=order.resolved_at, taken_by=found.taken_by,
+        reported_at=found.since, via_notice=report_row is None,
+        acknowledged_at=order.acknowledged_at, resolved_at=order.resolved_at,
+        taken_by=found.taken_by,
         notes=[NotePublic(at=note.at, by=note.by, text=note.text) for note in found.notes],
         photos=[PhotoPublic(id=photo.id, url=f"/api/v1/resident/progress/{token}/photos/"
                             f"{photo.id}", by=photo.actor_name, by_resident=photo.by_resident,
                             note=photo.note, at=photo.created_at) for photo in found.photos],
-        can_rate=found.can_rate, rating=report_row.rating,
-        rating_comment=report_row.rating_comment)
+        can_rate=found.can_rate, rating=report_row.rating if report_row else None,
+        rating_comment=report_row.rating_comment if report_row else None)
 
 
 @router.get("/progress/{token}")
@@ -188,8 +189,8 @@ async def read_progress(token: str, session: SessionDep) -> ProgressPublic:
 @router.get("/progress/{token}/photos/{photo_id}", response_class=Response)
 async def read_photo(token: str, photo_id: PhotoId, session: SessionDep) -> Response:
     with said_to_residents():
-        report_row = await progress.report_for(session, token)
-    data = await photos.content(session, report_row.work_order_id, photo_id)
+        work_order_id = await progress.work_order_of(session, token)
+    data = await photos.content(session, work_order_id, photo_id)
     if data is None:
         raise LinkNotFound("找不到这张照片。")
     return Response(data, media_type=photos.JPEG, headers=PHOTO_HEADERS)

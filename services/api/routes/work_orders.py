@@ -182,14 +182,19 @@ async def comment_on_work_order(work_order_id: WorkOrderId, request: CommentCrea
 @router.post("/work-orders/{work_order_id}/{action}", response_model=WorkOrderDetail,
              responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT})
 async def act_on_work_order(work_order_id: WorkOrderId, action: Action, session: SessionDep,
-                            principal: CurrentStaff, now: NowDep,
+                            principal: CurrentStaff, now: NowDep, notifier: NotifierDep,
+                            background: BackgroundTasks,
                             request: TransitionRequest | None = None) -> WorkOrderDetail:
-    """acknowledge, start, resolve, close, cancel or reopen; 409 if the status forbids it."""
+    """acknowledge, start, resolve, close, cancel or reopen; 409 if the status forbids it.
+    A resolved work order whose residents were told it began is told to them too."""
     await authorised(session, principal, work_order_id, action)
     request = request or TransitionRequest()
-    await service.transition(session, work_order_id, action, actor=actor_of(principal),
-                             now=now, note=request.note, confirm=request.confirm)
+    work_order = await service.transition(session, work_order_id, action,
+                                          actor=actor_of(principal), now=now,
+                                          note=request.note, confirm=request.confirm)
     await session.commit()
+    if action is Action.RESOLVE and work_order.notify_residents:
+        tell(background, notifier, work_order, AlertKind.RESOLVED, now)
     return await detail(session, work_order_id, principal)
 
 

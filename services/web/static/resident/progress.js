@@ -38,6 +38,8 @@ document.addEventListener("alpine:init", () => {
     statusText() { return this.order ? (RES.STATUS[this.order.status] || this.order.status) : ""; },
     statusClass() { return this.order ? `status status-${this.order.status}` : "status"; },
     when(iso) { return RES.when(iso); },
+    heading() { return this.order && this.order.via_notice ? "维修进度" : "报修进度"; },
+    reportedLabel() { return this.order && this.order.via_notice ? "发现时间" : "报修时间"; },
     takenBy() { return this.order && this.order.taken_by ? this.order.taken_by : "尚未接单"; },
     notes() { return this.order ? this.order.notes : []; },
     photos() { return this.order ? this.order.photos : []; },
