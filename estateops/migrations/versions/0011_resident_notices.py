@@ -1,10 +1,8 @@
 """Resident notices: the progress links sent to a unit's contacts about a work order (hashed).
 
-Written to match services/workorders/tables.py exactly (tests compare the two). Its down
-revision is 0010_residents on this branch; 0011_zones comes in on another and is chained in
-between when the two meet.
+Written to match services/workorders/tables.py exactly (tests compare the two).
 
-Revision ID: 0012_resident_notices
+Revision ID: 0011_resident_notices
 Revises: 0010_residents
 """
 
@@ -15,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_resident_notices"
+revision: str = "0011_resident_notices"
 down_revision: str | Sequence[str] | None = "0010_residents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
