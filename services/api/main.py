@@ -28,6 +28,7 @@ from services.api.routes import (
     health,
     metrics,
     photos,
+    reports,
     residents,
     telemetry,
     work_orders,
@@ -46,7 +47,8 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router,
                   admin_page_router, residents.router, resident_pages_router)
 PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
-                     photos.router, work_orders.router, alerts.router, admin.router)
+                     photos.router, work_orders.router, alerts.router, admin.router,
+                     reports.router)
 
 
 async def _open_sessions(
