@@ -10,9 +10,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vocabulary import Category, Priority, Team
+from registry.tables import Device, Estate
 from services.residents.categories import ResidentCategory
 from services.residents.tables import ResidentReport
 from services.workorders.deadlines import LEDGER_COLOURS
@@ -57,7 +59,7 @@ def month_specs(estates: list[str]) -> list[Spec]:
         resolve_s = None if i % 7 == 0 else (limit - 60 if i % 4 else limit + 600)
         source = Source.RESIDENT if i % 2 else Source.SENSOR
         rating = (i % 5) + 1 if source is Source.RESIDENT and resolve_s and i % 3 else None
-        specs.append(Spec(estate=estates[i % len(estates)], team=teams[i % len(teams)],
+        specs.append(Spec(estate=estates[(i // 2) % len(estates)], team=teams[i % len(teams)],
                           category=category, source=source, day=i % 27, ack_s=ack_s,
                           resolve_s=resolve_s, rating=rating))
     return specs
@@ -78,10 +80,23 @@ def _order(spec: Spec) -> WorkOrder:
         acknowledged_at=ack, resolved_at=resolved)
 
 
+ESTATE_NAMES = ("龙涤小区", "和兴小区", "松雷小区", "文昌小区")
+
+
 async def seed_month(sessions: async_sessionmaker[AsyncSession], specs: list[Spec]) -> None:
+    """The specs as work orders (a sensor's on the estate's first device, so devices repeat)
+    and resident reports; the estates get distinct names, in order of first appearance."""
+    estates = list(dict.fromkeys(spec.estate for spec in specs))
     async with sessions() as session, session.begin():
+        for estate_id, name in zip(estates, ESTATE_NAMES, strict=False):
+            await session.execute(update(Estate).where(Estate.id == estate_id).values(name=name))
+        first_device = {estate_id: await session.scalar(
+            select(Device.id).where(Device.estate_id == estate_id).order_by(Device.id).limit(1))
+            for estate_id in estates}
         for index, spec in enumerate(specs):
             order = _order(spec)
+            if spec.source is Source.SENSOR:
+                order.device_pk = first_device[spec.estate]
             session.add(order)
             await session.flush()
             if spec.source is Source.RESIDENT:

@@ -118,6 +118,19 @@ async def test_weekly_trends_count_every_order_report_and_rating(
     assert [week["week"] for week in weeks][:2] == ["2026-W44", "2026-W45"]  # Nov 1 is a Sunday
 
 
+async def test_repeat_faults_count_each_devices_orders(
+    admin: httpx.AsyncClient, zones: Zones,
+) -> None:
+    estates = [estate for members in zones.values() for estate in members]
+    specs = month_specs(estates)
+    repeats = (await figures(admin))["repeats"]
+
+    expected = {estate: sum(1 for s in specs if s.estate == estate and s.source is Source.SENSOR)
+                for estate in estates}
+    assert {row["estate_id"]: row["faults"] for row in repeats} == {
+        estate: count for estate, count in expected.items() if count >= 2}
+
+
 async def test_a_zone_manager_sees_only_its_zone(
     build_app: Callable[..., FastAPI], clock: ManualClock,
     seeded: async_sessionmaker[AsyncSession], zones: Zones,
