@@ -4,11 +4,12 @@ the ranking of estates, scoped to the caller and filterable by zone and estate; 
 from services.reports.export import TABLES, to_csv, to_xlsx
 from services.reports.figures import manager_figures
 from services.reports.period import Period, current_month, month_period
-from services.reports.schemas import Figures
+from services.reports.schemas import EstateChoice, Figures
 from services.reports.scope import visible_estates
 
 __all__ = [
     "TABLES",
+    "EstateChoice",
     "Figures",
     "Period",
     "current_month",

@@ -164,6 +164,13 @@ def test_a_zone_manager_sees_the_board_the_chart_and_the_monthly_report(
     assert weeks["labels"][0] == "W44"
     shoot(page, f"{size}-1-manager")
 
+    expect(page.locator("select[name=zone] option")).to_have_count(2)  # all, and its one zone
+    page.select_option("select[name=estate]", seeded.mine[1])
+    expect(board).to_have_count(1)
+    expect(page.locator(f"#board tr[data-key='estate:{seeded.mine[1]}']")).to_have_count(1)
+    page.select_option("select[name=estate]", "")
+    expect(board).to_have_count(2)
+
     page.locator("#ranking a").first.click()
     expect(page.locator("#report .title")).to_contain_text("2026年11月物业服务月报")
     estate = page.evaluate("() => new URLSearchParams(location.search).get('estate')")

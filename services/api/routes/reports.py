@@ -15,6 +15,7 @@ from services.api.deps import CurrentStaff, NowDep, SessionDep
 from services.api.errors import InvalidQuery
 from services.auth.principal import Principal
 from services.reports import (
+    EstateChoice,
     Figures,
     Period,
     current_month,
@@ -22,6 +23,7 @@ from services.reports import (
     month_period,
     to_csv,
     to_xlsx,
+    visible_estates,
 )
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -52,6 +54,13 @@ async def _figures(session: AsyncSession, principal: Principal, now: datetime,
     period = _period(month, first, last, current_month(now))
     return await manager_figures(session, principal, period=period, now=now, zone=zone,
                                  estate=estate)
+
+
+@router.get("/estates", response_model=list[EstateChoice])
+async def read_estates(session: SessionDep, principal: CurrentStaff) -> list[EstateChoice]:
+    """The estates in the caller's scope with their zones: what the filters offer."""
+    return [EstateChoice(id=i.id, name=i.name, zone_id=i.zone_id, zone_name=i.zone_name)
+            for i in await visible_estates(session, principal)]
 
 
 @router.get("/figures", response_model=Figures)

@@ -139,6 +139,9 @@ async def test_a_zone_manager_sees_only_its_zone(
     async for api in _client(build_app, clock, seeded, role=Role.VIEWER, zones=[zone_a]):
         body = await figures(api)
         assert {row["id"] for row in body["estates"]} == set(members_a)
+        offered = (await api.get("/api/v1/reports/estates")).json()
+        assert {(row["id"], row["zone_id"]) for row in offered} == {
+            (estate, zone_a) for estate in members_a}
         assert {row["estate_id"] for row in body["ranking"]} == set(members_a)
         seen = {row["key"] for row in body["board"] if row["group"] != "team"}
         assert seen == {*members_a, zone_a}

@@ -41,7 +41,7 @@ document.addEventListener("alpine:init", () => {
         const figures = await EOM.call(`${EOM.REPORTS}/figures?${query}`);
         this.loggedIn = true;
         this.show(figures);
-        if (!this.filters.zone && !this.filters.estate) this.remember(figures.estates);
+        if (!this.allEstates.length) this.remember(await EOM.call(`${EOM.REPORTS}/estates`));
         history.replaceState(null, "", `/manager?${query}`);
       } catch (problem) {
         this.error = problem.message;
