@@ -30,16 +30,25 @@ def board_table(figures: Figures) -> Table:
     rows = []
     for row in figures.board:
         shares = (row.ack, row.simple, row.complex, row.plan)
-        rows.append([row.group, row.key, row.name, row.count,
+        rows.append([row.group, row.key, _plain(row.name), row.count,
                      *(value for s in shares for value in (s.on_time, s.late, s.pct))])
     return BOARD_COLUMNS, rows
 
 
+# A cell starting with one of these is a formula to a spreadsheet program (and to openpyxl):
+# text from people (a work order's title) is written with a leading apostrophe instead.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _plain(value: Any) -> Any:
-    """Cells hold text and numbers: enums as their value, times in ISO 8601 (UTC offset kept)."""
+    """Cells hold text and numbers: enums as their value, times in ISO 8601 (UTC offset kept),
+    text never as a formula."""
     if isinstance(value, datetime):
         return value.isoformat()
-    return getattr(value, "value", value)
+    value = getattr(value, "value", value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _rows(model: type[BaseModel]) -> Callable[[Sequence[BaseModel]], Table]:
