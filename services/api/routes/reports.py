@@ -5,7 +5,7 @@ holds only the caller's estates (services.reports.scope)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.deps import CurrentStaff, NowDep, SessionDep
 from services.api.errors import InvalidQuery
+from services.api.models import ErrorPublic
 from services.auth.principal import Principal
 from services.reports import (
     EstateChoice,
@@ -34,6 +35,8 @@ Day = Annotated[date | None, Query(description="first/last day instead of a mont
 Zone = Annotated[str | None, Query(description="one zone; default: all in scope")]
 Estate = Annotated[str | None, Query(description="one estate; default: all in scope")]
 TableName = Literal["board", "ledger", "overdue", "weeks", "repeats", "ranking"]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {
+    "model": ErrorPublic, "description": "a zone or estate the caller sees nothing of"}}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -63,7 +66,7 @@ async def read_estates(session: SessionDep, principal: CurrentStaff) -> list[Est
             for i in await visible_estates(session, principal)]
 
 
-@router.get("/figures", response_model=Figures)
+@router.get("/figures", response_model=Figures, responses=NOT_FOUND)
 async def read_figures(session: SessionDep, principal: CurrentStaff, now: NowDep,
                        month: Month = None, first: Annotated[Day, Query(alias="from")] = None,
                        last: Annotated[Day, Query(alias="to")] = None, zone: Zone = None,
@@ -72,7 +75,7 @@ async def read_figures(session: SessionDep, principal: CurrentStaff, now: NowDep
     return await _figures(session, principal, now, month, first, last, zone, estate)
 
 
-@router.get("/figures.csv", response_class=Response)
+@router.get("/figures.csv", response_class=Response, responses=NOT_FOUND)
 async def export_csv(session: SessionDep, principal: CurrentStaff, now: NowDep,
                      table: TableName = "board", month: Month = None,
                      first: Annotated[Day, Query(alias="from")] = None,
@@ -84,7 +87,7 @@ async def export_csv(session: SessionDep, principal: CurrentStaff, now: NowDep,
         "Content-Disposition": f'attachment; filename="estateops-{table}.csv"'})
 
 
-@router.get("/figures.xlsx", response_class=Response)
+@router.get("/figures.xlsx", response_class=Response, responses=NOT_FOUND)
 async def export_xlsx(session: SessionDep, principal: CurrentStaff, now: NowDep,
                       month: Month = None, first: Annotated[Day, Query(alias="from")] = None,
                       last: Annotated[Day, Query(alias="to")] = None, zone: Zone = None,
