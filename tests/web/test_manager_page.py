@@ -9,6 +9,7 @@ var/screenshots/manager/ for people to look at.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -164,6 +165,8 @@ def test_a_zone_manager_sees_the_board_the_chart_and_the_monthly_report(
     assert weeks["labels"][0] == "W44"
     shoot(page, f"{size}-1-manager")
 
+    first_overdue = page.locator("#ledger .items a").first
+    expect(first_overdue).to_have_attribute("href", re.compile(r"^/#/orders/\d+$"))
     expect(page.locator("select[name=zone] option")).to_have_count(2)  # all, and its one zone
     page.select_option("select[name=estate]", seeded.mine[1])
     expect(board).to_have_count(1)

@@ -72,6 +72,7 @@ document.addEventListener("alpine:init", () => {
                                                    cls: `dot ${row.colour}` }));
       this.overdue = figures.overdue.map((item) => ({
         id: item.id, cls: `dot ${item.colour}`, text: `#${item.id} ${item.title_zh}`,
+        href: `/#/orders/${item.id}`,  // the staff console's detail, timeline and actions
         sub: `${EOM.TEAMS[item.team] || item.team} · 时限 due ` +
              new Date(item.due_at).toLocaleString("zh-CN", { hour12: false }) }));
       const names = new Map(figures.estates.map((e) => [e.id, e.name]));
