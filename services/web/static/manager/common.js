@@ -52,7 +52,7 @@ EOM.pct = (share) => (share.pct === null || share.pct === undefined ? "—" : `$
 EOM.num = (value, digits) => (value === null || value === undefined ? "—"
                                                                      : Number(value).toFixed(digits));
 
-EOM.lastMonth = () => {
+EOM.thisMonth = () => {
   const now = new Date();
   const month = new Date(now.getFullYear(), now.getMonth(), 1);
   return `${month.getFullYear()}-${String(month.getMonth() + 1).padStart(2, "0")}`;

@@ -14,7 +14,7 @@ document.addEventListener("alpine:init", () => {
 
     init() {
       const params = new URLSearchParams(location.search);
-      this.filters.month = params.get("month") || EOM.lastMonth();
+      this.filters.month = params.get("month") || EOM.thisMonth();
       this.filters.zone = params.get("zone") || "";
       this.filters.estate = params.get("estate") || "";
       if (EOM.token()) this.load();

@@ -10,7 +10,7 @@ document.addEventListener("alpine:init", () => {
     init() {
       const params = new URLSearchParams(location.search);
       this.estate = params.get("estate") || "";
-      this.month = params.get("month") || EOM.lastMonth();
+      this.month = params.get("month") || EOM.thisMonth();
       if (!EOM.token()) { this.error = "请先在经理看板登录 Log in on the manager page first"; return; }
       this.load();
     },
