@@ -46,6 +46,8 @@ def staff_add(
     username: Annotated[str, typer.Argument(help="Login name")],
     role: Annotated[Role, Opt(help="admin sees every estate; the others only theirs")],
     estate: Annotated[list[str] | None, Opt(help="Estate id in scope (repeatable)")] = None,
+    zone: Annotated[list[str] | None, Opt(help="Zone id: every estate of it in scope "
+                                               "(repeatable)")] = None,
     team: Annotated[Team | None, Opt(help="Team whose work a technician may act on")] = None,
     display_name: Annotated[str | None, Opt(help="Name shown to people [username]")] = None,
     apprise_url: Annotated[str | None, Opt(help="Where this person's alerts go")] = None,
@@ -59,7 +61,8 @@ def staff_add(
     try:
         new = NewStaff(username=username, role=role, team=team, display_name=display_name,
                        password_hash=hash_password(_read_password(password_stdin)),
-                       estates=frozenset(estate or ()), apprise_url=apprise_url, on_duty=on_duty)
+                       estates=frozenset(estate or ()), zones=frozenset(zone or ()),
+                       apprise_url=apprise_url, on_duty=on_duty)
         principal = asyncio.run(_add_staff(_database_url(ctx), new))
     except (AccountError, WeakPassword) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -110,7 +110,17 @@ def validate(data: Any, source: SourceMap) -> SourcedEstateFile:
         problem = f"{source.label(loc)}: {_problem(error)}"
         raise RegistryImportError(source.where(loc), problem) from exc
     estates._source = source
+    check_zones(estates)
     return estates
+
+
+def check_zones(estates: EstateFile) -> None:
+    """Every estate's `zone:` names a zone the file lists (if it lists any)."""
+    for i in estates.unzoned():
+        where, name = locate(estates, ("estates", i, "zone"))
+        known = ", ".join(zone.id for zone in estates.zones)
+        raise RegistryImportError(where, f"{name}: unknown zone {estates.estates[i].zone!r}; "
+                                         f"the file lists {known}")
 
 
 def _read_text(path: Path) -> str:

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import Base
 from device_profiles import ProfileSet
-from registry.estate_file import RegistryImportError, load_estate_file, locate
-from registry.schema import DeviceIn, EstateFile, EstateIn
-from registry.tables import BridgeLink, Building, Device, Estate, Unit
+from registry.estate_file import RegistryImportError, check_zones, load_estate_file, locate
+from registry.schema import DeviceIn, EstateFile, EstateIn, ZoneIn
+from registry.tables import BridgeLink, Building, Device, Estate, Unit, Zone
 
 __all__ = [
     "ImportSummary",
@@ -60,13 +60,15 @@ class KindCounts:
 
 @dataclass
 class ImportSummary:
+    zones: KindCounts = field(default_factory=KindCounts)
     estates: KindCounts = field(default_factory=KindCounts)
     buildings: KindCounts = field(default_factory=KindCounts)
     units: KindCounts = field(default_factory=KindCounts)
     devices: KindCounts = field(default_factory=KindCounts)
 
     def by_kind(self) -> dict[str, KindCounts]:
-        return {"estates": self.estates, "buildings": self.buildings, "units": self.units,
+        zones = {"zones": self.zones} if self.zones != KindCounts() else {}
+        return {**zones, "estates": self.estates, "buildings": self.buildings, "units": self.units,
                 "devices": self.devices}
 
     def __str__(self) -> str:
@@ -200,9 +202,21 @@ async def _import_links(session: AsyncSession, device_pk: int,
     await session.flush()
 
 
-async def _import_estate(session: AsyncSession, estate: EstateIn, summary: ImportSummary) -> None:
-    values = {"id": estate.id, "name": estate.name, "zone": estate.zone,
-              "timezone": estate.timezone}
+async def _import_zones(session: AsyncSession, zones: list[ZoneIn],
+                        summary: ImportSummary) -> None:
+    for zone in zones:
+        values = {"id": zone.id, "name": zone.name}
+        _, outcome = _upsert(session, Zone, await session.get(Zone, zone.id), values)
+        summary.zones.add(outcome)
+    await session.flush()
+
+
+async def _import_estate(session: AsyncSession, estate: EstateIn, zone: ZoneIn | None,
+                         summary: ImportSummary) -> None:
+    values: dict[str, Any] = {"id": estate.id, "name": estate.name, "zone": estate.zone,
+                              "timezone": estate.timezone}
+    if zone is not None:  # a file that lists no zones leaves an estate's zone_id alone
+        values |= {"zone": zone.name, "zone_id": zone.id}
     _, outcome = _upsert(session, Estate, await session.get(Estate, estate.id), values)
     summary.estates.add(outcome)
     await session.flush()
@@ -216,11 +230,13 @@ async def import_estates(sessions: async_sessionmaker[AsyncSession], estates: Es
     """Create or update everything in `estates` in one transaction; idempotent."""
     check_against_profiles(estates, profiles)
     check_bridge_addresses(estates)
+    check_zones(estates)
     summary = ImportSummary()
     try:
         async with sessions.begin() as session:
+            await _import_zones(session, estates.zones, summary)
             for estate in estates.estates:
-                await _import_estate(session, estate, summary)
+                await _import_estate(session, estate, estates.zone_of(estate), summary)
     except IntegrityError as exc:
         raise RegistryImportError(
             "database", f"the registry changed during the import, nothing was saved: {exc.orig}"

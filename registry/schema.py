@@ -87,10 +87,39 @@ class EstateIn(ImportModel):
         return self
 
 
-class EstateFile(ImportModel):
-    """Top level of an import file: one or more estates."""
+class ZoneIn(ImportModel):
+    """A zone (大区划片) estates belong to: an estate's `zone:` names its id or name."""
 
+    id: Slug
+    name: Name
+
+
+class EstateFile(ImportModel):
+    """Top level of an import file: the zones (optional), then one or more estates."""
+
+    zones: list[ZoneIn] = Field(default_factory=list)
     estates: list[EstateIn]
+
+    def zone_of(self, estate: EstateIn) -> ZoneIn | None:
+        """The listed zone the estate's `zone:` names (by id or name), if any."""
+        for zone in self.zones:
+            if estate.zone in (zone.id, zone.name):
+                return zone
+        return None
+
+    @model_validator(mode="after")
+    def _zones_resolve(self) -> EstateFile:
+        if len({zone.id for zone in self.zones}) != len(self.zones):
+            raise ValueError("zone ids must be unique")
+        return self
+
+    def unzoned(self) -> list[int]:
+        """Indexes of the estates whose `zone:` names no listed zone, when zones are listed
+        (a file listing none keeps `zone:` as a free-text area label)."""
+        if not self.zones:
+            return []
+        return [i for i, estate in enumerate(self.estates)
+                if estate.zone is not None and self.zone_of(estate) is None]
 
 
 CSV_COLUMNS = (

@@ -31,12 +31,24 @@ class TimestampMixin:
     )
 
 
+class Zone(TimestampMixin, Base):
+    """A group of estates (大区划片) run together; staff linked to a zone see all its estates."""
+
+    __tablename__ = "zones"
+
+    id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class Estate(TimestampMixin, Base):
     __tablename__ = "estates"
 
     id: Mapped[str] = mapped_column(String(SLUG_LENGTH), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A free-text area label (a district); `zone_id` is the zone the estate belongs to.
     zone: Mapped[str | None] = mapped_column(String(200))
+    zone_id: Mapped[str | None] = mapped_column(
+        ForeignKey("zones.id", ondelete="SET NULL"), index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
 
     buildings: Mapped[list[Building]] = relationship(back_populates="estate")

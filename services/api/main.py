@@ -28,6 +28,7 @@ from services.api.routes import (
     health,
     metrics,
     photos,
+    reports,
     residents,
     telemetry,
     work_orders,
@@ -38,15 +39,17 @@ from services.auth.settings import AuthSettings
 from services.auth.throttle import LoginThrottle
 from services.web import router as staff_page_router
 from services.web.admin import router as admin_page_router
+from services.web.manager import router as manager_page_router
 from services.web.residents import router as resident_pages_router
 from services.workorders.alert import AlertSink
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 PUBLIC_ROUTERS = (health.router, metrics.router, auth.token_router, staff_page_router,
-                  admin_page_router, residents.router, resident_pages_router)
+                  admin_page_router, residents.router, resident_pages_router, manager_page_router)
 PROTECTED_ROUTERS = (auth.router, devices.router, telemetry.router, dead_letters.router,
-                     photos.router, work_orders.router, alerts.router, admin.router)
+                     photos.router, work_orders.router, alerts.router, admin.router,
+                     reports.router)
 
 
 async def _open_sessions(

@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.vocabulary import Team
-from registry.tables import Estate
+from registry.tables import Estate, Zone
 from services.auth.errors import NotAuthenticated
 from services.auth.passwords import verify_password_async
 from services.auth.principal import Principal, Role
-from services.auth.tables import Staff, StaffEstate
+from services.auth.tables import Staff, StaffEstate, StaffZone
 
 
 class AccountError(ValueError):
@@ -39,6 +39,8 @@ class NewStaff:
     display_name: str | None = None
     apprise_url: str | None = None
     on_duty: bool = False
+    # Zones the member works in: it sees every estate of each, present and future.
+    zones: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +71,19 @@ class StaffChanges:
 
 
 async def _estates_of(session: AsyncSession, staff_id: int) -> frozenset[str]:
-    rows = await session.scalars(select(StaffEstate.estate_id)
-                                 .where(StaffEstate.staff_id == staff_id))
-    return frozenset(rows)
+    """The estates linked to the member, and every estate of the zones linked to it."""
+    direct = await session.scalars(select(StaffEstate.estate_id)
+                                   .where(StaffEstate.staff_id == staff_id))
+    zoned = await session.scalars(select(Estate.id).join(
+        StaffZone, StaffZone.zone_id == Estate.zone_id).where(StaffZone.staff_id == staff_id))
+    return frozenset(direct) | frozenset(zoned)
+
+
+async def _check_zones(session: AsyncSession, zones: Collection[str]) -> None:
+    known = set(await session.scalars(select(Zone.id).where(Zone.id.in_(list(zones)))))
+    missing = sorted(set(zones) - known)
+    if missing:
+        raise AccountError(f"no such zone: {', '.join(missing)}")
 
 
 async def _missing_estates(session: AsyncSession, estates: Collection[str]) -> list[str]:
@@ -86,11 +98,12 @@ def principal_of(staff: Staff, estates: frozenset[str]) -> Principal:
 
 async def create_staff(session: AsyncSession, new: NewStaff) -> Principal:
     """Add a staff member (the caller commits); AccountError names what is wrong."""
-    if new.role is not Role.ADMIN and not new.estates:
-        raise AccountError(f"a {new.role.value} needs at least one estate")
+    if new.role is not Role.ADMIN and not (new.estates or new.zones):
+        raise AccountError(f"a {new.role.value} needs at least one estate or zone")
     missing = await _missing_estates(session, new.estates)
     if missing:
         raise AccountError(f"no such estate: {', '.join(missing)}")
+    await _check_zones(session, new.zones)
     staff = Staff(username=new.username, display_name=new.display_name or new.username,
                   password_hash=new.password_hash, role=new.role, team=new.team,
                   on_duty=new.on_duty, apprise_url=new.apprise_url, active=True)
@@ -100,8 +113,9 @@ async def create_staff(session: AsyncSession, new: NewStaff) -> Principal:
     except IntegrityError as exc:
         raise DuplicateAccount(f"staff member {new.username!r} already exists") from exc
     session.add_all([StaffEstate(staff_id=staff.id, estate_id=estate) for estate in new.estates])
+    session.add_all([StaffZone(staff_id=staff.id, zone_id=zone) for zone in new.zones])
     await session.flush()
-    return principal_of(staff, new.estates)
+    return principal_of(staff, await _estates_of(session, staff.id))
 
 
 async def list_staff(session: AsyncSession, *,

@@ -38,3 +38,16 @@ class StaffEstate(Base):
     estate_id: Mapped[str] = mapped_column(
         ForeignKey("estates.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class StaffZone(Base):
+    """Which zones a staff member works in: it sees every estate of each."""
+
+    __tablename__ = "staff_zones"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    zone_id: Mapped[str] = mapped_column(
+        ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -27,10 +27,12 @@ def password_hash() -> str:
 
 async def add_staff(sessions: async_sessionmaker[AsyncSession], *, role: Role = Role.ADMIN,
                     estates: Collection[str] = (), team: Team | None = None,
-                    username: str | None = None, active: bool = True) -> Principal:
-    """A staff member with PASSWORD; its estates must be registered already."""
+                    username: str | None = None, active: bool = True,
+                    zones: Collection[str] = ()) -> Principal:
+    """A staff member with PASSWORD; its estates and zones must be registered already."""
     new = NewStaff(username=username or f"{role.value}-{uuid.uuid4().hex[:8]}", role=role,
-                   password_hash=password_hash(), estates=frozenset(estates), team=team)
+                   password_hash=password_hash(), estates=frozenset(estates), team=team,
+                   zones=frozenset(zones))
     async with sessions() as session, session.begin():
         principal = await create_staff(session, new)
         if not active:

@@ -96,3 +96,21 @@ def test_serve_refuses_to_start_without_a_jwt_secret(tmp_path: Path,
 
     assert result.exit_code == 2
     assert "ESTATEOPS_AUTH__JWT_SECRET" in result.output
+
+
+def test_a_zone_manager_added_by_zone_sees_the_zones_estates(database: str,
+                                                              tmp_path: Path) -> None:
+    zoned = tmp_path / "zoned.yaml"
+    zoned.write_text("zones: [{id: xiangfang, name: 香坊片区}]\n"
+                     "estates: [{id: hexing, name: 和兴小区, zone: xiangfang}]\n",
+                     encoding="utf-8")
+    result = runner.invoke(app, ["--database-url", database, "registry", "import", str(zoned)])
+    assert result.exit_code == 0, result.output
+
+    code, output = staff(database, "add", "zhao", "--role", "viewer", "--zone", "xiangfang",
+                         "--password-stdin")
+
+    assert code == 0, output
+    assert asyncio.run(_login(database, "zhao", PASSWORD)).estates == {"hexing"}
+    assert "hexing" in output
+    assert "longdi" not in output
