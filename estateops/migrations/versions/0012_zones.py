@@ -2,8 +2,8 @@
 
 Written to match registry/tables.py and services/auth/tables.py exactly (tests compare them).
 
-Revision ID: 0011_zones
-Revises: 0010_residents
+Revision ID: 0012_zones
+Revises: 0011_resident_notices
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_zones"
-down_revision: str | Sequence[str] | None = "0010_residents"
+revision: str = "0012_zones"
+down_revision: str | Sequence[str] | None = "0011_resident_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
