@@ -75,8 +75,12 @@ class PointWriter:
             remaining = deadline - time.monotonic()
             if len(batch) >= self._batch_size or remaining <= 0:
                 break
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the item when
+            # the get completes as the task is cancelled, swallowing the cancellation, so a
+            # gateway under load never stops on SIGTERM.
             try:
-                batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                async with asyncio.timeout(remaining):
+                    batch.append(await self._queue.get())
             except TimeoutError:
                 break
         return batch
