@@ -23,7 +23,9 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, int], Awaitable[object]]
-MAX_BACKOFF_S = 30.0
+# Devices reconnect within 1-2 s of a broker restart; a consumer that waits longer leaves
+# their messages queued (or, on a broker that lost the session, unread). Jittered 50-100 %.
+MAX_BACKOFF_S = 2.0
 # Unbounded by default: without acknowledging after the store write (issue 7), a bound only
 # trades memory for loss, and a persistent session's backlog after a restart is larger than
 # any sensible bound. The depth gauge shows what the queue holds.
