@@ -31,9 +31,9 @@ Deliver = Callable[[aiomqtt.Client, aiomqtt.Message], Awaitable[object]]
 # Devices reconnect within 1-2 s of a broker restart; a consumer that waits longer leaves
 # their messages queued (or, on a broker that lost the session, unread). Jittered 50-100 %.
 MAX_BACKOFF_S = 2.0
-# Unbounded by default: without acknowledging after the store write (issue 7), a bound only
-# trades memory for loss, and a persistent session's backlog after a restart is larger than
-# any sensible bound. The depth gauge shows what the queue holds.
+# Unbounded by default: where a message is acknowledged on receipt, a bound only trades
+# memory for loss; the gateway acknowledges after the store write (`consume_acked`), so the
+# broker's in-flight limit bounds its queue. The depth gauge shows what the queue holds.
 DEFAULT_MAX_QUEUED_MESSAGES = 0
 
 INCOMING_QUEUED = Gauge(
@@ -89,8 +89,10 @@ class MqttSettings(BaseModel):
         default=DEFAULT_MAX_QUEUED_MESSAGES, ge=0,
         description=(
             "bound of a client's incoming queue (received, not yet handled); 0: unbounded. "
-            "At QoS 1 a message is acknowledged on receipt, so one arriving at a full queue "
-            "is lost (counted in estateops_mqtt_incoming_dropped_total), not redelivered"
+            "Where a QoS 1 message is acknowledged on receipt (the API), one arriving at a "
+            "full queue is lost (counted in estateops_mqtt_incoming_dropped_total); the "
+            "gateway acknowledges after the store write, and the broker's "
+            "max_inflight_messages bounds its queue"
         ),
     )
 
@@ -167,13 +169,14 @@ def mqtt_client(settings: MqttSettings, *, client_id: str | None = None,
     """An aiomqtt client for these settings.
 
     Received messages wait in a queue of at most `settings.max_queued_messages` until they
-    are read (`client.messages`). paho acknowledges a QoS 1 message as soon as it arrives,
-    before it is queued: one that finds the queue full is discarded, counted in
-    INCOMING_DROPPED, and lost — the broker will not redeliver it, persistent session or
-    not. The bound caps the memory a slow handler can take, not the loss. Mind a persistent
-    session's backlog: on reconnect the broker sends all of it at once, before the first
-    message is handled, so everything beyond the bound is lost; size the bound above the
-    backlog the consumer must drain after a restart (or 0, unbounded).
+    are read (`client.messages`). Unless manual acknowledgement is on (`consume_acked`, the
+    gateway's), paho acknowledges a QoS 1 message as soon as it arrives, before it is
+    queued: one that finds the queue full is discarded, counted in INCOMING_DROPPED, and
+    lost — the broker will not redeliver it, persistent session or not. The bound caps the
+    memory a slow handler can take, not the loss. Mind a persistent session's backlog: on
+    reconnect the broker sends all of it at once, before the first message is handled, so
+    everything beyond the bound is lost; size the bound above the backlog the consumer must
+    drain after a restart (or 0, unbounded).
     """
     broker = settings.broker_options(client_id=client_id)
     tls_context = None
