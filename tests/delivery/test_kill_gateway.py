@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.fixtures.influx import HttpServer
 from tests.fixtures.mosquitto import Broker
-from tests.fixtures.processes import free_port, require_binary, running
 from tests.utils.gateway import eventually
 from tests.utils.gateway_process import (
     LeakStream,
@@ -40,34 +38,6 @@ DEVICES = 300
 RATE = 1_500.0  # msg/s: about half what the gateway takes on 2 cores
 TOTAL = 15_000
 KILL_AFTER = 6_000  # sent messages
-INFLIGHT = 1_000  # deploy/mosquitto's max_inflight_messages: unacknowledged per client
-
-
-def persistent_mosquitto_config(port: int, data_dir: Path) -> str:
-    return "\n".join([
-        "user root",
-        f"listener {port} 127.0.0.1",
-        "allow_anonymous true",
-        "persistence true",
-        f"persistence_location {data_dir}/",
-        "max_queued_messages 0",
-        f"max_inflight_messages {INFLIGHT}",
-        "log_type error",
-        "log_type warning",
-        "log_dest stdout",
-        "",
-    ])
-
-
-@pytest.fixture
-def persistent_mosquitto(tmp_path: Path) -> Iterator[Broker]:
-    binary = require_binary("mosquitto", "mosquitto", search=["/usr/sbin/mosquitto"])
-    port = free_port()
-    config = tmp_path / "mosquitto.conf"
-    config.write_text(persistent_mosquitto_config(port, tmp_path))
-    log = tmp_path / "mosquitto.log"
-    with running([binary, "-c", str(config)], log=log, what="mosquitto", port=port):
-        yield Broker("127.0.0.1", port, log)
 
 
 @pytest.mark.timeout(120)
