@@ -23,10 +23,17 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, int], Awaitable[object]]
-MAX_BACKOFF_S = 30.0
-# Unbounded by default: without acknowledging after the store write (issue 7), a bound only
-# trades memory for loss, and a persistent session's backlog after a restart is larger than
-# any sensible bound. The depth gauge shows what the queue holds.
+Ack = Callable[[], None]
+# topic, payload, received_ns, and the message's acknowledgement: call it once the message's
+# effects are durable (never, and the broker redelivers it on the next connection).
+AckedHandler = Callable[[str, bytes, int, Ack], Awaitable[object]]
+Deliver = Callable[[aiomqtt.Client, aiomqtt.Message], Awaitable[object]]
+# Devices reconnect within 1-2 s of a broker restart; a consumer that waits longer leaves
+# their messages queued (or, on a broker that lost the session, unread). Jittered 50-100 %.
+MAX_BACKOFF_S = 2.0
+# Unbounded by default: where a message is acknowledged on receipt, a bound only trades
+# memory for loss; the gateway acknowledges after the store write (`consume_acked`), so the
+# broker's in-flight limit bounds its queue. The depth gauge shows what the queue holds.
 DEFAULT_MAX_QUEUED_MESSAGES = 0
 
 INCOMING_QUEUED = Gauge(
@@ -82,8 +89,10 @@ class MqttSettings(BaseModel):
         default=DEFAULT_MAX_QUEUED_MESSAGES, ge=0,
         description=(
             "bound of a client's incoming queue (received, not yet handled); 0: unbounded. "
-            "At QoS 1 a message is acknowledged on receipt, so one arriving at a full queue "
-            "is lost (counted in estateops_mqtt_incoming_dropped_total), not redelivered"
+            "Where a QoS 1 message is acknowledged on receipt (the API), one arriving at a "
+            "full queue is lost (counted in estateops_mqtt_incoming_dropped_total); the "
+            "gateway acknowledges after the store write, and the broker's "
+            "max_inflight_messages bounds its queue"
         ),
     )
 
@@ -160,13 +169,14 @@ def mqtt_client(settings: MqttSettings, *, client_id: str | None = None,
     """An aiomqtt client for these settings.
 
     Received messages wait in a queue of at most `settings.max_queued_messages` until they
-    are read (`client.messages`). paho acknowledges a QoS 1 message as soon as it arrives,
-    before it is queued: one that finds the queue full is discarded, counted in
-    INCOMING_DROPPED, and lost — the broker will not redeliver it, persistent session or
-    not. The bound caps the memory a slow handler can take, not the loss. Mind a persistent
-    session's backlog: on reconnect the broker sends all of it at once, before the first
-    message is handled, so everything beyond the bound is lost; size the bound above the
-    backlog the consumer must drain after a restart (or 0, unbounded).
+    are read (`client.messages`). Unless manual acknowledgement is on (`consume_acked`, the
+    gateway's), paho acknowledges a QoS 1 message as soon as it arrives, before it is
+    queued: one that finds the queue full is discarded, counted in INCOMING_DROPPED, and
+    lost — the broker will not redeliver it, persistent session or not. The bound caps the
+    memory a slow handler can take, not the loss. Mind a persistent session's backlog: on
+    reconnect the broker sends all of it at once, before the first message is handled, so
+    everything beyond the bound is lost; size the bound above the backlog the consumer must
+    drain after a restart (or 0, unbounded).
     """
     broker = settings.broker_options(client_id=client_id)
     tls_context = None
@@ -193,15 +203,67 @@ async def consume(settings: MqttSettings, handle: MessageHandler,
     """Deliver the messages to `handle` until cancelled; survive the broker going away.
 
     Defaults are the gateway's (its subscription, QoS and persistent session); the API's
-    alert stream passes its own. While `handle` is busy, messages wait in the client's
-    queue of `settings.max_queued_messages`; what overflows it is counted and lost (see
-    `mqtt_client`).
+    alert stream passes its own. A QoS 1 message is acknowledged on receipt; while `handle`
+    is busy, messages wait in the client's queue of `settings.max_queued_messages`; what
+    overflows it is counted and lost (see `mqtt_client`). `consume_acked` loses nothing.
     """
+    async def deliver(_client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+        await handle(str(message.topic), payload_bytes(message.payload), time.time_ns())
+
+    await _consume(settings, deliver, connected, subscription=subscription, qos=qos,
+                   client_id=client_id, persistent=persistent, connected_gauge=connected_gauge,
+                   manual_ack=False)
+
+
+async def consume_acked(settings: MqttSettings, handle: AckedHandler,
+                        connected: asyncio.Event | None = None, *,
+                        connected_gauge: Gauge | None = None) -> None:
+    """Like `consume` on the gateway's subscription, but a QoS 1 message is acknowledged
+    only when `handle`'s pipeline calls its `Ack` (paho's manual acknowledgement).
+
+    The broker sends at most its `max_inflight_messages` unacknowledged messages to this
+    client and holds the rest, so that limit bounds the client's incoming queue and a slow
+    store slows acknowledgement instead of growing memory. A message not acknowledged when
+    the connection ends is redelivered on the next (persistent session); an `Ack` called
+    after that is a no-op (it belongs to the closed connection, whose message ids are
+    reused by the next one).
+    """
+    async def deliver(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+        await handle(str(message.topic), payload_bytes(message.payload), time.time_ns(),
+                     _acknowledgement(client, message))
+
+    await _consume(settings, deliver, connected, subscription=None, qos=None, client_id=None,
+                   persistent=True, connected_gauge=connected_gauge, manual_ack=True)
+
+
+def _acknowledgement(client: aiomqtt.Client, message: aiomqtt.Message) -> Ack:
+    if message.qos == 0:
+        return _nothing_to_acknowledge
+    # aiomqtt 2.5 neither exposes manual acknowledgement nor `ack`; its paho client does.
+    # One paho client per connection, so an ack that outlives its connection goes nowhere.
+    paho = client._client
+    mid, qos = message.mid, message.qos
+
+    def ack() -> None:
+        paho.ack(mid, qos)  # on a closed connection: MQTT_ERR_NO_CONN, nothing sent
+
+    return ack
+
+
+def _nothing_to_acknowledge() -> None:
+    return None
+
+
+async def _consume(settings: MqttSettings, deliver: Deliver, connected: asyncio.Event | None,
+                   *, subscription: str | None, qos: int | None, client_id: str | None,
+                   persistent: bool, connected_gauge: Gauge | None, manual_ack: bool) -> None:
     topic = subscription or settings.subscription
     backoff = 0.5
     while True:
         try:
-            async with mqtt_client(settings, client_id=client_id, persistent=persistent) as client:
+            client = mqtt_client(settings, client_id=client_id, persistent=persistent)
+            client._client.manual_ack_set(manual_ack)  # aiomqtt 2.5 has no option for it
+            async with client:
                 await client.subscribe(topic, qos=settings.qos if qos is None else qos)
                 log.info("subscribed to %s on %s:%s", topic, settings.host, settings.port)
                 if connected_gauge is not None:
@@ -210,8 +272,7 @@ async def consume(settings: MqttSettings, handle: MessageHandler,
                     connected.set()
                 backoff = 0.5
                 async for message in client.messages:
-                    await handle(str(message.topic), payload_bytes(message.payload),
-                                 time.time_ns())
+                    await deliver(client, message)
         except aiomqtt.MqttError as exc:
             if connected_gauge is not None:
                 connected_gauge.set(0)

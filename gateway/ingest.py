@@ -21,7 +21,7 @@ from gateway.model import Reading
 from gateway.rules import RuleStage
 from gateway.state import StateTracker
 from gateway.timestamps import DEFAULT_WINDOW, TsWindow
-from gateway.writer import PointWriter
+from gateway.writer import Ack, PointWriter
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,22 @@ class Ingestor:
     rules: RuleStage | None = None
     window: TsWindow = DEFAULT_WINDOW
 
-    async def handle(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
+    async def handle(self, topic_name: str, payload: bytes, received_ns: int,
+                     ack: Ack | None = None) -> Outcome:
+        """Ingest one message; `ack` is called once every point queued so far (this
+        message's included) is in the store: a duplicate's original may still be queued."""
         try:
-            return await self._ingest(topic_name, payload, received_ns)
+            outcome = await self._ingest(topic_name, payload, received_ns)
         except Rejected as rejection:
             self._reject(topic_name, payload, received_ns, rejection.reason, rejection.detail)
-            return Outcome.REJECTED
+            outcome = Outcome.REJECTED
         except Exception as exc:  # a bug must cost one message, never the gateway
             log.exception("failed to ingest a message on %s", topic_name)
             self._reject(topic_name, payload, received_ns, RejectReason.internal_error, repr(exc))
-            return Outcome.REJECTED
+            outcome = Outcome.REJECTED
+        if ack is not None:
+            self.writer.when_written(ack)
+        return outcome
 
     async def _ingest(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
         try:

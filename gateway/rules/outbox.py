@@ -54,7 +54,8 @@ class AnomalyOutbox:
             # The rule state saying "raised" is saved at shutdown: the anomaly must go too.
             await self._delivering.settle()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.drain(), DRAIN_TIMEOUT_S)
+                async with asyncio.timeout(DRAIN_TIMEOUT_S):
+                    await self.drain()
             raise
 
     async def drain(self) -> None:
@@ -67,7 +68,9 @@ class AnomalyOutbox:
         assert self._sink is not None
         for delay in (*self._retry_delays_s, None):
             try:
-                await asyncio.wait_for(self._sink(anomaly), DELIVERY_TIMEOUT_S)
+                # asyncio.timeout: wait_for can swallow a cancellation on Python 3.11.
+                async with asyncio.timeout(DELIVERY_TIMEOUT_S):
+                    await self._sink(anomaly)
                 return
             except Exception as exc:  # noqa: BLE001 - the intake's failure must not stop us
                 log.warning("could not hand anomaly %s %s/%s to the work orders: %r",
