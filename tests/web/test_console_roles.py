@@ -58,6 +58,7 @@ def test_a_technician_sees_its_estate_and_only_usable_buttons(
     expect(cards).to_have_count(2)
     expect(phone.locator("#cards")).not_to_contain_text(OTHER_ESTATE)
     expect(phone.locator("#nav-admin")).to_be_hidden()
+    expect(phone.locator("#nav-manager")).to_be_hidden()
     shots.take(phone, "technician-board")
 
     phone.locator("#filter-team").click()
@@ -90,3 +91,5 @@ def test_an_admin_sees_the_admin_link(phone: Page, stack: Stack, seeded: Seeded)
     log_in(phone, admin)
     expect(phone.locator("#nav-admin")).to_have_attribute("href", "/admin")
     expect(phone.locator("#nav-admin")).to_be_visible()
+    expect(phone.locator("#nav-manager")).to_have_attribute("href", "/manager")
+    expect(phone.locator("#nav-manager")).to_be_visible()

@@ -42,6 +42,8 @@ EO.basePart = () => ({
       second: "2-digit" });
   },
   isAdmin() { return Boolean(this.me && this.me.role === "admin"); },
+  // The 5341 figures are for those who answer for them, not for the technician on a job.
+  seesFigures() { return Boolean(this.me && this.me.role !== "technician"); },
   whoName() { return this.me ? this.me.display_name || this.me.username : ""; },
   roleText() { return this.me ? EO.word(EO.ROLES, this.me.role, this.lang) : ""; },
   isView(name) { return this.signedIn && this.view === name; },

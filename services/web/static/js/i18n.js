@@ -5,7 +5,7 @@ window.EO = window.EO || {};
 EO.WORDS = {
   title: ["物业值班台", "EstateOps staff"],
   login: ["登录", "Log in"], username: ["用户名", "Username"], password: ["密码", "Password"],
-  logout: ["退出", "Log out"], admin: ["管理", "Admin"],
+  logout: ["退出", "Log out"], admin: ["管理", "Admin"], figures: ["看板", "Figures"],
   wrongPassword: ["用户名或密码错误", "Wrong username or password"],
   loginFailed: ["登录失败", "Login failed"], unreachable: ["无法连接服务器", "Cannot reach the server"],
   expired: ["登录已过期，请重新登录。", "Your session has expired. Please log in again."],
