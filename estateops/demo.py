@@ -86,6 +86,8 @@ def _banner(settings: Settings, devices: int, qr_link: str | None = None) -> str
     return "\n".join([
         "",
         "EstateOps demo is running",
+        f"  staff console (phone)     {api}/",
+        f"  manager figures (5341)    {api}/manager",
         f"  devices, live last state  {api}/api/v1/devices",
         f"  administration (admins)   {api}/admin",
         f"  API docs                  {api}/docs",
