@@ -149,3 +149,43 @@ def publish(broker: Broker, topic: str, payload: dict[str, object]) -> None:
 
 def now_ms(offset_s: float = 0.0) -> int:
     return round((time.time() + offset_s) * 1000)
+
+
+def _serve_embedded(loop: asyncio.AbstractEventLoop, server: uvicorn.Server,
+                    store: EmbeddedStore) -> None:
+    async def serve_then_close() -> None:
+        try:
+            await server.serve()
+        finally:
+            await store.aclose()
+            leftovers = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in leftovers:
+                task.cancel()
+            await asyncio.gather(*leftovers, return_exceptions=True)
+
+    try:
+        loop.run_until_complete(serve_then_close())
+    finally:
+        loop.close()
+
+
+@contextmanager
+def api_only(database_url: str, data_dir: Path) -> Iterator[str]:
+    """The API and pages alone (no broker, no gateway) on an embedded store, served by uvicorn
+    in a thread; yields its base URL."""
+    settings = Settings(data_dir=data_dir, database_url=database_url,
+                        auth={"jwt_secret": JWT_SECRET}, mqtt={"url": "mqtt://127.0.0.1:9"})
+    store = EmbeddedStore(data_dir / "telemetry.sqlite3")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store=store), host="127.0.0.1",
+                                           port=(port := free_port()), log_level="warning",
+                                           timeout_graceful_shutdown=3))
+    thread = threading.Thread(target=_serve_embedded,
+                              args=(asyncio.new_event_loop(), server, store), daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started or not thread.is_alive(), timeout=30, what="uvicorn")
+        assert server.started, "uvicorn stopped before it was serving"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

@@ -8,9 +8,7 @@ in var/screenshots/admin/ for people to look at.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,18 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlalchemy import select
 
-from connectors.store import EmbeddedStore
 from core.clock import SystemClock
 from core.db import create_engine_for, session_factory
 from core.vocabulary import Team
 from estateops.migrate import upgrade
-from estateops.settings import Settings
 from registry.tables import Device
-from services.api import create_app
 from services.auth.principal import Role
 from services.workorders.contacts import list_contacts
 from services.workorders.deadlines import stored_policy
@@ -37,12 +31,12 @@ from services.workorders.notifier import Notifier
 from services.workorders.rota import list_shifts
 from services.workorders.rule_overrides import list_overrides
 from services.workorders.sink import intake_sink
-from tests.fixtures.processes import free_port, wait_until
+from tests.fixtures.processes import wait_until
 from tests.services.workorders.factories import leak
 from tests.services.workorders.webhook import Webhook, running_webhook
-from tests.utils.auth import JWT_SECRET, PASSWORD, add_staff
+from tests.utils.auth import PASSWORD, add_staff
 from tests.utils.estates import register_small_estate
-from tests.web.stack import run_apart
+from tests.web.stack import api_only, run_apart
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -93,42 +87,10 @@ def seeded(tmp_path: Path) -> Seeded:
     return run_apart(_seed(url))
 
 
-def _serve(loop: asyncio.AbstractEventLoop, server: uvicorn.Server, store: EmbeddedStore) -> None:
-    async def serve_then_close() -> None:
-        try:
-            await server.serve()
-        finally:
-            await store.aclose()
-            leftovers = asyncio.all_tasks() - {asyncio.current_task()}
-            for task in leftovers:
-                task.cancel()
-            await asyncio.gather(*leftovers, return_exceptions=True)
-
-    try:
-        loop.run_until_complete(serve_then_close())
-    finally:
-        loop.close()
-
-
 @pytest.fixture
 def served(tmp_path: Path, seeded: Seeded) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path, database_url=seeded.database_url,
-                        auth={"jwt_secret": JWT_SECRET}, mqtt={"url": "mqtt://127.0.0.1:9"})
-    store = EmbeddedStore(tmp_path / "telemetry.sqlite3")
-    app = create_app(settings, store=store)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=3))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=_serve, args=(loop, server, store), daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started or not thread.is_alive(), timeout=30, what="uvicorn")
-        assert server.started, "uvicorn stopped before it was serving"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with api_only(seeded.database_url, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,31 +8,24 @@ var/screenshots/manager/ for people to look at.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect
 
-from connectors.store import EmbeddedStore
 from core.db import create_engine_for, session_factory
 from estateops.migrate import upgrade
-from estateops.settings import Settings
-from services.api import create_app
 from services.auth.principal import Role
 from services.workorders.model import Source
-from tests.fixtures.processes import free_port, wait_until
-from tests.utils.auth import JWT_SECRET, PASSWORD, add_staff
+from tests.utils.auth import PASSWORD, add_staff
 from tests.utils.estates import register_small_estate
 from tests.utils.manager_seed import MONTH, Spec, month_specs, seed_month
 from tests.utils.zones import add_zone
-from tests.web.stack import run_apart
+from tests.web.stack import api_only, run_apart
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -72,41 +65,10 @@ def seeded(tmp_path: Path) -> Seeded:
     return run_apart(_seed(url))
 
 
-def _serve(loop: asyncio.AbstractEventLoop, server: uvicorn.Server, store: EmbeddedStore) -> None:
-    async def serve_then_close() -> None:
-        try:
-            await server.serve()
-        finally:
-            await store.aclose()
-            leftovers = asyncio.all_tasks() - {asyncio.current_task()}
-            for task in leftovers:
-                task.cancel()
-            await asyncio.gather(*leftovers, return_exceptions=True)
-
-    try:
-        loop.run_until_complete(serve_then_close())
-    finally:
-        loop.close()
-
-
 @pytest.fixture
 def served(tmp_path: Path, seeded: Seeded) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path, database_url=seeded.database_url,
-                        auth={"jwt_secret": JWT_SECRET}, mqtt={"url": "mqtt://127.0.0.1:9"})
-    store = EmbeddedStore(tmp_path / "telemetry.sqlite3")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store=store), host="127.0.0.1",
-                                           port=(port := free_port()), log_level="warning",
-                                           timeout_graceful_shutdown=3))
-    thread = threading.Thread(target=_serve, args=(asyncio.new_event_loop(), server, store),
-                              daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started or not thread.is_alive(), timeout=30, what="uvicorn")
-        assert server.started, "uvicorn stopped before it was serving"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with api_only(seeded.database_url, tmp_path) as url:
+        yield url
 
 
 def open_page(browser: Browser, url: str, viewport: ViewportSize, problems: list[str]) -> Page:
