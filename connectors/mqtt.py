@@ -301,11 +301,12 @@ class Publisher:
         self._client_id = client_id
         self._client: aiomqtt.Client | None = None
 
-    async def publish(self, topic: str, payload: str | bytes, qos: int = 1) -> None:
+    async def publish(self, topic: str, payload: str | bytes, qos: int = 1,
+                      retain: bool = False) -> None:
         for attempt in (1, 2):
             client = await self._connected()
             try:
-                await client.publish(topic, payload, qos=qos)
+                await client.publish(topic, payload, qos=qos, retain=retain)
                 return
             except aiomqtt.MqttError:
                 await self.aclose()
