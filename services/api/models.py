@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from connectors.store.base import Aggregate
+from core.db import MAX_SQL_INTEGER
 
 
 def _assume_utc(moment: datetime) -> datetime:
@@ -27,6 +29,9 @@ def _iso_only(value: object) -> object:
         raise ValueError("expected an ISO 8601 date-time, e.g. 2026-12-01T08:00:00+08:00")
     return value
 
+
+# A row id in a path: what an SQL BIGINT holds, so a larger one is a 422, not a driver error.
+RowId = Annotated[int, Path(ge=1, le=MAX_SQL_INTEGER)]
 
 # A date-time a caller sends (query parameters): ISO 8601, as the OpenAPI format says.
 IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]

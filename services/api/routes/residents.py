@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, ClassVar
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from core.db import MAX_SQL_INTEGER
 from registry.tables import Estate
 from services.api.deps import ApiConfigDep, NowDep, SessionDep
 from services.api.errors import ApiError
-from services.api.models import error_responses
+from services.api.models import RowId, error_responses
 from services.residents import links, photos, progress, reports
 from services.residents.categories import LABELS_ZH
 from services.residents.errors import (
@@ -126,7 +125,6 @@ def get_limits(request: Request) -> ReportLimits:
 
 
 KeyDep = Annotated[bytes, Depends(get_key)]
-PhotoId = Annotated[int, Path(ge=1, le=MAX_SQL_INTEGER)]
 LimitsDep = Annotated[ReportLimits, Depends(get_limits)]
 
 
@@ -187,7 +185,7 @@ async def read_progress(token: str, session: SessionDep) -> ProgressPublic:
 
 
 @router.get("/progress/{token}/photos/{photo_id}", response_class=Response)
-async def read_photo(token: str, photo_id: PhotoId, session: SessionDep) -> Response:
+async def read_photo(token: str, photo_id: RowId, session: SessionDep) -> Response:
     with said_to_residents():
         work_order_id = await progress.work_order_of(session, token)
     data = await photos.content(session, work_order_id, photo_id)

@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import MAX_SQL_INTEGER
 from core.vocabulary import Action, Priority
 from services.api.deps import CurrentStaff, EstateScope, NotifierDep, NowDep, SessionDep
-from services.api.models import ErrorPublic, IsoDatetime
+from services.api.models import ErrorPublic, IsoDatetime, RowId
 from services.auth.policy import (
     Access,
     Operation,
@@ -54,7 +53,7 @@ CONFLICT: Responses = {409: {"model": ErrorPublic,
 
 
 # A work order's id in the path: an id no database can hold is refused with 422.
-WorkOrderId = Annotated[int, Path(ge=1, le=MAX_SQL_INTEGER)]
+WorkOrderId = RowId
 
 ALERTED_PRIORITIES = frozenset({Priority.P1, Priority.P2})
 DEFAULT_STATS_WINDOW = timedelta(days=30)

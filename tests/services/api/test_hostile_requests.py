@@ -53,6 +53,9 @@ async def test_a_nul_byte_in_a_form_or_json_body_is_400(client: httpx.AsyncClien
     ("POST", "/api/v1/work-orders", {"estate_id": "e1", "team": "repair",
                                      "building_id": 2**63 + 1}),
     ("POST", "/api/v1/work-orders/1/assign", {"assignee_id": 2**63 + 1}),
+    ("DELETE", f"/api/v1/admin/shifts/{BEYOND_INT64}", None),
+    ("POST", f"/api/v1/admin/staff/{BEYOND_INT64}/password", {"password": "x" * 12}),
+    ("GET", f"/api/v1/work-orders/1/photos/{BEYOND_INT64}", None),
 ])
 async def test_an_integer_beyond_2_63_is_422(client: httpx.AsyncClient, method: str, url: str,
                                              body: object) -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from core.vocabulary import Team
 from services.api.deps import NowDep, SessionDep
 from services.api.errors import NotFound
-from services.api.models import IsoDatetime
+from services.api.models import IsoDatetime, RowId
 from services.workorders import alert_routes, contacts, rota
 from services.workorders.schemas import (
     AlertRouteCreate,
@@ -51,7 +51,7 @@ async def add_shift(shift: ShiftCreate, session: SessionDep) -> ShiftPublic:
 
 
 @router.delete("/shifts/{shift_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_shift(shift_id: int, session: SessionDep) -> None:
+async def remove_shift(shift_id: RowId, session: SessionDep) -> None:
     _gone(f"shift {shift_id}", await rota.remove_shift(session, shift_id))
     await session.commit()
 
@@ -73,13 +73,13 @@ async def add_route(route: AlertRouteCreate, session: SessionDep) -> AlertRouteP
 
 
 @router.delete("/alert-routes/{route_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_route(route_id: int, session: SessionDep) -> None:
+async def remove_route(route_id: RowId, session: SessionDep) -> None:
     _gone(f"alert route {route_id}", await alert_routes.remove_route(session, route_id))
     await session.commit()
 
 
 @router.post("/alert-routes/{route_id}/test", response_model=SendTestPublic)
-async def send_test(route_id: int, session: SessionDep) -> SendTestPublic:
+async def send_test(route_id: RowId, session: SessionDep) -> SendTestPublic:
     """Send a real test message through apprise to this route; `sent` says if it went."""
     route = await alert_routes.get_route(session, route_id)
     if route is None:
@@ -107,7 +107,7 @@ async def add_contact(contact: UnitContactCreate, session: SessionDep) -> UnitCo
 
 
 @router.put("/unit-contacts/{contact_id}", response_model=UnitContactPublic)
-async def edit_contact(contact_id: int, contact: UnitContactCreate,
+async def edit_contact(contact_id: RowId, contact: UnitContactCreate,
                        session: SessionDep) -> UnitContactPublic:
     row = await contacts.update_contact(session, contact_id, name=contact.name,
                                         phone=contact.phone, apprise_url=contact.apprise_url)
@@ -118,6 +118,6 @@ async def edit_contact(contact_id: int, contact: UnitContactCreate,
 
 
 @router.delete("/unit-contacts/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_contact(contact_id: int, session: SessionDep) -> None:
+async def remove_contact(contact_id: RowId, session: SessionDep) -> None:
     _gone(f"resident contact {contact_id}", await contacts.remove_contact(session, contact_id))
     await session.commit()

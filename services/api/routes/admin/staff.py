@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 
 from services.api.deps import SessionDep
 from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.models import RowId
 from services.auth.accounts import (
     AccountError,
     AccountNotFound,
@@ -76,7 +77,7 @@ async def add_staff(new: StaffCreate, session: SessionDep) -> StaffAdminPublic:
 
 
 @router.patch("/{staff_id}", response_model=StaffAdminPublic)
-async def edit_staff(staff_id: int, update: StaffUpdate, session: SessionDep
+async def edit_staff(staff_id: RowId, update: StaffUpdate, session: SessionDep
                      ) -> StaffAdminPublic:
     with account_errors():
         staff = await find_staff(session, staff_id=staff_id)
@@ -86,7 +87,7 @@ async def edit_staff(staff_id: int, update: StaffUpdate, session: SessionDep
 
 
 @router.post("/{staff_id}/password", status_code=status.HTTP_204_NO_CONTENT)
-async def reset_password(staff_id: int, reset: PasswordReset, session: SessionDep) -> None:
+async def reset_password(staff_id: RowId, reset: PasswordReset, session: SessionDep) -> None:
     with account_errors():
         staff = await find_staff(session, staff_id=staff_id)
         staff.password_hash = await hash_password_async(reset.password)
