@@ -93,7 +93,8 @@ async def _missing_estates(session: AsyncSession, estates: Collection[str]) -> l
 
 def principal_of(staff: Staff, estates: frozenset[str]) -> Principal:
     return Principal(staff_id=staff.id, username=staff.username, role=Role(staff.role),
-                     team=staff.team, estates=estates, display_name=staff.display_name)
+                     team=staff.team, estates=estates, display_name=staff.display_name,
+                     token_generation=staff.token_generation or 0)
 
 
 async def create_staff(session: AsyncSession, new: NewStaff) -> Principal:
@@ -148,11 +149,16 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
     return principal_of(staff, await _estates_of(session, staff.id))
 
 
-async def active_principal(session: AsyncSession, staff_id: int) -> Principal:
-    """The staff member as the database has it now: a token outlives no deactivation."""
+async def active_principal(session: AsyncSession, staff_id: int,
+                           token_generation: int = 0) -> Principal:
+    """The staff member as the database has it now: a token outlives no deactivation and no
+    password change (`token_generation`, the one the token was issued under)."""
     staff = await session.get(Staff, staff_id)
     if staff is None or not staff.active:
         raise NotAuthenticated("this staff account no longer exists or is inactive")
+    if token_generation != (staff.token_generation or 0):
+        raise NotAuthenticated("the password was changed since this token was issued: "
+                               "log in again")
     return principal_of(staff, await _estates_of(session, staff.id))
 
 
@@ -161,9 +167,16 @@ async def set_password(session: AsyncSession, *, username: str, password_hash: s
     staff = await session.scalar(select(Staff).where(Staff.username == username))
     if staff is None:
         return False
-    staff.password_hash = password_hash
+    replace_password(staff, password_hash)
     await session.flush()
     return True
+
+
+def replace_password(staff: Staff, password_hash: str) -> None:
+    """A new password ends every token issued under the old one (a lost phone stays locked
+    out once an admin resets the password)."""
+    staff.password_hash = password_hash
+    staff.token_generation = (staff.token_generation or 0) + 1
 
 
 async def find_staff(session: AsyncSession, *, staff_id: int | None = None,

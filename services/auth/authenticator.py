@@ -59,4 +59,5 @@ class Authenticator:
         claimed = read_token(token, secret=self.secret, now=self.clock.now())
         # A short session of its own: a long response (the alert stream) holds no connection.
         async with self.sessions() as session:
-            return await active_principal(session, claimed.staff_id)
+            return await active_principal(session, claimed.staff_id,
+                                          claimed.token_generation)

@@ -25,6 +25,9 @@ class Principal:
     team: Team | None
     estates: frozenset[str]
     display_name: str = ""
+    # Bumped by every password change: a token carries the generation it was issued under,
+    # and one from an older generation is refused (a reset ends every session).
+    token_generation: int = 0
 
     @property
     def name(self) -> str:

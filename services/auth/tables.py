@@ -25,6 +25,7 @@ class Staff(Base):
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     apprise_url: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StaffEstate(Base):

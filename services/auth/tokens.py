@@ -24,6 +24,7 @@ def issue_token(principal: Principal, *, secret: str, ttl_s: float, now: datetim
         "role": principal.role.value,
         "team": None if principal.team is None else principal.team.value,
         "estates": sorted(principal.estates),
+        "gen": principal.token_generation,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
     }
@@ -46,6 +47,7 @@ def read_token(token: str, *, secret: str, now: datetime) -> Principal:
             role=Role(claims["role"]),
             team=None if claims.get("team") is None else Team(claims["team"]),
             estates=frozenset(str(estate) for estate in claims["estates"]),
+            token_generation=int(claims.get("gen", 0)),
         )
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError) as exc:
         # The decoder's own words stay in the log: they help nobody but a forger.

@@ -64,11 +64,20 @@ async def test_staff_are_added_edited_disabled_and_given_a_new_password(
     assert (await _login(anonymous, "li-wei", PASSWORD)).status_code == 401
 
     await client.patch(f"/api/v1/admin/staff/{added['id']}", json={"active": True})
+    assert (await anonymous.get("/api/v1/auth/me", headers=token)).status_code == 200
     reset = await client.post(f"/api/v1/admin/staff/{added['id']}/password",
                               json={"password": NEW_PASSWORD})
     assert reset.status_code == 204
+    # The reset ends the session of whoever held the old password (a lost phone).
+    ended = await anonymous.get("/api/v1/auth/me", headers=token)
+    assert ended.status_code == 401
+    assert "password" in ended.text
     assert (await _login(anonymous, "li-wei", PASSWORD)).status_code == 401
-    assert (await _login(anonymous, "li-wei", NEW_PASSWORD)).status_code == 200
+    new_login = await _login(anonymous, "li-wei", NEW_PASSWORD)
+    assert new_login.status_code == 200
+    new_token = {"Authorization": f"Bearer {new_login.json()['access_token']}"}
+    assert (await anonymous.get("/api/v1/auth/me", headers=token)).status_code == 401
+    assert (await anonymous.get("/api/v1/auth/me", headers=new_token)).status_code == 200
     listed = (await client.get("/api/v1/admin/staff")).json()
     assert "li-wei" in [row["username"] for row in listed["data"]]
 

@@ -19,6 +19,7 @@ from services.auth.accounts import (
     create_staff,
     find_staff,
     list_staff,
+    replace_password,
     update_staff,
 )
 from services.auth.passwords import WeakPassword, hash_password_async
@@ -90,5 +91,5 @@ async def edit_staff(staff_id: RowId, update: StaffUpdate, session: SessionDep
 async def reset_password(staff_id: RowId, reset: PasswordReset, session: SessionDep) -> None:
     with account_errors():
         staff = await find_staff(session, staff_id=staff_id)
-        staff.password_hash = await hash_password_async(reset.password)
+        replace_password(staff, await hash_password_async(reset.password))
         await session.commit()
