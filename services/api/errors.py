@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from services.auth.errors import AuthError, NotAuthenticated, OutsideScope, TooManyAttempts
+from services.residents.errors import PhotoRefused, RatingRefused, ResidentError
+from services.residents.errors import TooManyReports as ReportsThrottled
 from services.workorders.errors import (
     AlreadyOpen,
     ConditionActive,
@@ -152,6 +154,52 @@ class TooManyRequests(ApiError):
         return {"Retry-After": str(self.retry_after_s)}
 
 
+class ToResidents(ApiError):
+    """A refusal worded for a resident: the Chinese half is the resident's own message
+    (services/residents), the English half the class's; the API's one shape all the same."""
+
+    english: ClassVar[str] = "the request was refused"
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": f"{self.message} / {self.english}", **self.extra}
+
+
+class TooManyReports(ToResidents):
+    status_code = 429
+    code = "too_many_reports"
+    english = "too many reports from this link or address; try again in a minute"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, extra={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+class PhotoNotAccepted(ToResidents):
+    status_code = 415
+    code = "photo_refused"
+    english = "only JPEG, PNG, WebP or GIF photos are accepted"
+
+
+class PhotoTooLarge(PhotoNotAccepted):
+    status_code = 413
+    english = "the photo is larger than the limit"
+
+
+class RatingNotAccepted(ToResidents):
+    status_code = 409
+    code = "conflict"
+    english = "this report cannot be rated now"
+
+
+class LinkNotFound(ToResidents):
+    status_code = 404
+    code = "not_found"
+    english = "no such link or report (forged, revoked, or of another estate)"
+
+
 HTTP_CODES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "请求格式错误"),
     401: (Unauthorized.code, Unauthorized.chinese),
@@ -201,6 +249,16 @@ def _condition_active(exc: ConditionActive) -> ApiError:
                                                     "since": since})
 
 
+def _from_resident_error(exc: ResidentError) -> ApiError:
+    if isinstance(exc, ReportsThrottled):
+        return TooManyReports(exc.message, exc.retry_after_s)
+    if isinstance(exc, PhotoRefused):
+        return PhotoTooLarge(exc.message) if exc.too_large else PhotoNotAccepted(exc.message)
+    if isinstance(exc, RatingRefused):
+        return RatingNotAccepted(exc.message)
+    return LinkNotFound(exc.message)
+
+
 def as_api_error(exc: Exception) -> ApiError | None:
     """The HTTP form of a domain error, or None for an exception that is not one."""
     if isinstance(exc, ApiError):
@@ -211,8 +269,11 @@ def as_api_error(exc: Exception) -> ApiError | None:
         return _condition_active(exc)
     if isinstance(exc, WorkOrderError):
         return _from_work_order_error(exc)
+    if isinstance(exc, ResidentError):
+        return _from_resident_error(exc)
     return None
 
 
 # Every exception type the one handler in main.py translates.
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (ApiError, AuthError, WorkOrderError)
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (ApiError, AuthError, WorkOrderError,
+                                               ResidentError)

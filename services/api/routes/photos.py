@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.api.deps import CurrentStaff, NowDep, SessionDep
 from services.api.errors import NotFound
 from services.api.models import error_responses
-from services.api.routes.residents import PHOTO_HEADERS, said_to_residents
+from services.api.routes.residents import PHOTO_HEADERS
 from services.api.routes.work_orders import WorkOrderId, actor_of, authorised
 from services.auth.policy import Access, require_visible
 from services.residents import photos
@@ -53,8 +53,7 @@ async def upload_photo(work_order_id: WorkOrderId, request: Request, session: Se
                        note: Annotated[str | None, Query(max_length=200)] = None,
                        ) -> PhotoInfoPublic:
     """The body is the image itself (JPEG, PNG, WebP or GIF, at most 8 MB)."""
-    with said_to_residents():
-        clean = photos.clean(await _body(request))
+    clean = photos.clean(await _body(request))
     async with session.begin():
         await authorised(session, principal, work_order_id, Access.COMMENT)
         actor = actor_of(principal)

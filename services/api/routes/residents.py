@@ -4,24 +4,16 @@ progress behind a progress link, its photos and the rating. Refusals say why in 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, ClassVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from registry.tables import Estate
 from services.api.deps import ApiConfigDep, NowDep, SessionDep
-from services.api.errors import ApiError
+from services.api.errors import LinkNotFound, PhotoNotAccepted
 from services.api.models import RowId, error_responses
 from services.residents import links, photos, progress, reports
 from services.residents.categories import LABELS_ZH
-from services.residents.errors import (
-    PhotoRefused,
-    RatingRefused,
-    ResidentError,
-    TooManyReports,
-)
 from services.residents.ratelimit import ReportLimits
 from services.residents.schemas import (
     CategoryOption,
@@ -42,71 +34,6 @@ router = APIRouter(prefix="/api/v1/resident", tags=["residents"], responses=erro
     e415="not a JPEG, PNG, WebP or GIF photo",
     e429="too many reports from this link or address; see Retry-After"))
 PHOTO_HEADERS = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
-
-
-class ToResidents(ApiError):
-    """A refusal worded for a resident: the Chinese half is the resident's own message
-    (services/residents), the English half the class's; the API's one shape all the same."""
-
-    english: ClassVar[str] = "the request was refused"
-
-    def body(self) -> dict[str, Any]:
-        return {"error": self.code, "detail": f"{self.message} / {self.english}", **self.extra}
-
-
-class TooManyRequests(ToResidents):
-    status_code = 429
-    code = "too_many_reports"
-    english = "too many reports from this link or address; try again in a minute"
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message, extra={"retry_after_s": retry_after_s})
-        self.retry_after_s = retry_after_s
-
-    def headers(self) -> dict[str, str] | None:
-        return {"Retry-After": str(self.retry_after_s)}
-
-
-class PhotoNotAccepted(ToResidents):
-    status_code = 415
-    code = "photo_refused"
-    english = "only JPEG, PNG, WebP or GIF photos are accepted"
-
-
-class PhotoTooLarge(PhotoNotAccepted):
-    status_code = 413
-    english = "the photo is larger than the limit"
-
-
-class RatingNotAccepted(ToResidents):
-    status_code = 409
-    code = "conflict"
-    english = "this report cannot be rated now"
-
-
-class LinkNotFound(ToResidents):
-    status_code = 404
-    code = "not_found"
-    english = "no such link or report (forged, revoked, or of another estate)"
-
-
-def _as_api_error(exc: ResidentError) -> ApiError:
-    if isinstance(exc, TooManyReports):
-        return TooManyRequests(exc.message, exc.retry_after_s)
-    if isinstance(exc, PhotoRefused):
-        return PhotoTooLarge(exc.message) if exc.too_large else PhotoNotAccepted(exc.message)
-    if isinstance(exc, RatingRefused):
-        return RatingNotAccepted(exc.message)
-    return LinkNotFound(exc.message)
-
-
-@contextmanager
-def said_to_residents() -> Iterator[None]:
-    """Residents' refusals as API errors (the one handler in main.py answers them)."""
-    try:
-        yield
-    except ResidentError as exc:
-        raise _as_api_error(exc) from exc
 
 
 def get_key(config: ApiConfigDep) -> bytes:
@@ -130,8 +57,7 @@ LimitsDep = Annotated[ReportLimits, Depends(get_limits)]
 
 @router.get("/links/{estate_id}/{code}")
 async def read_link(estate_id: str, code: str, session: SessionDep, key: KeyDep) -> LinkPlace:
-    with said_to_residents():
-        link = await links.resolve(session, key, estate_id, code)
+    link = await links.resolve(session, key, estate_id, code)
     estate = await session.get(Estate, link.estate_id)
     return LinkPlace(estate_name=estate.name if estate else link.estate_id, place=link.label,
                      categories=[CategoryOption(value=value, label=label)
@@ -153,13 +79,12 @@ async def report(estate_id: str, code: str, data: ReportSubmit, request: Request
                  now: NowDep) -> ReportAccepted:
     photo = _photo_bytes(data)
     client = request.client.host if request.client else "unknown"
-    with said_to_residents():
-        async with session.begin():
-            link = await links.resolve(session, key, estate_id, code)
-            limits.take(link.id, client)
-            receipt = await reports.submit(session, link, reports.ReportIn(
-                category=data.category, description=data.description, phone=data.phone,
-                photo=photo), now=now)
+    async with session.begin():
+        link = await links.resolve(session, key, estate_id, code)
+        limits.take(link.id, client)
+        receipt = await reports.submit(session, link, reports.ReportIn(
+            category=data.category, description=data.description, phone=data.phone,
+            photo=photo), now=now)
     return ReportAccepted(progress_url=f"/p/{receipt.token}", joined=receipt.joined)
 
 
@@ -180,14 +105,12 @@ def _progress_public(token: str, found: progress.Progress) -> ProgressPublic:
 
 @router.get("/progress/{token}")
 async def read_progress(token: str, session: SessionDep) -> ProgressPublic:
-    with said_to_residents():
-        return _progress_public(token, await progress.progress(session, token))
+    return _progress_public(token, await progress.progress(session, token))
 
 
 @router.get("/progress/{token}/photos/{photo_id}", response_class=Response)
 async def read_photo(token: str, photo_id: RowId, session: SessionDep) -> Response:
-    with said_to_residents():
-        work_order_id = await progress.work_order_of(session, token)
+    work_order_id = await progress.work_order_of(session, token)
     data = await photos.content(session, work_order_id, photo_id)
     if data is None:
         raise LinkNotFound("找不到这张照片。")
@@ -197,9 +120,8 @@ async def read_photo(token: str, photo_id: RowId, session: SessionDep) -> Respon
 @router.post("/progress/{token}/rating")
 async def rate(token: str, data: RatingSubmit, session: SessionDep,
                now: NowDep) -> RatingAccepted:
-    with said_to_residents():
-        async with session.begin():
-            rated = await progress.rate(session, token, data.rating, data.comment, now=now)
-            return RatingAccepted(rating=data.rating,
-                                  review_requested=rated.review_requested_at is not None)
+    async with session.begin():
+        rated = await progress.rate(session, token, data.rating, data.comment, now=now)
+        return RatingAccepted(rating=data.rating,
+                              review_requested=rated.review_requested_at is not None)
 
