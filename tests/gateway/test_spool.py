@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from core.telemetry import Point
 from gateway.spool import Spool, SpoolError, SpoolFull, Synchronous
 
@@ -183,9 +185,5 @@ async def test_a_write_refused_by_the_os_is_a_clear_error_and_loses_nothing(
 
 async def test_a_spool_that_is_not_open_refuses_clearly(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.sqlite3", max_bytes=MB)
-    try:
+    with pytest.raises(SpoolError, match="not open"):
         await spool.append(batch(0))
-    except SpoolError as exc:
-        assert "not open" in str(exc)
-    else:
-        raise AssertionError("appended to a spool that was never opened")
