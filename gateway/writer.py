@@ -60,7 +60,7 @@ class PointWriter:
         self._writing = Shielded()
         self._unwritten: list[Point] = []
         self._put_count = 0  # points ever put
-        self._done_count = 0  # of those, written (or dead-lettered as bad data), in order
+        self._done_count = 0  # of those, stored, spooled or dead-lettered as bad data, in order
         self._acks: deque[tuple[int, Ack]] = deque()
         self._gave_up = False  # a batch was dead-lettered at shutdown: acknowledge no more
 
@@ -71,14 +71,14 @@ class PointWriter:
         metrics.QUEUE_DEPTH.set(self._queue.qsize())
 
     def when_written(self, ack: Ack) -> None:
-        """Call `ack` once every point put so far is stored (now, if it already is)."""
+        """Call `ack` once every point put so far is stored or spooled (now, if it is)."""
         if self._done_count >= self._put_count:
             ack()
         else:
             self._acks.append((self._put_count, ack))
 
     def _done(self, points: int) -> None:
-        """`points` more, in queue order, are stored or set aside as bad data."""
+        """`points` more, in queue order, are stored, spooled or set aside as bad data."""
         self._done_count += points
         acks = self._acks
         while acks and acks[0][0] <= self._done_count and not self._gave_up:
