@@ -56,7 +56,9 @@ class SpoolFull(SpoolError):
 
 @dataclass(frozen=True, slots=True)
 class SpooledBatch:
-    id: int
+    """The oldest spooled batches, as one: `last_id` is the newest of them."""
+
+    last_id: int
     points: list[Point]
 
 
@@ -98,11 +100,14 @@ class Spool:
             raise SpoolFull(f"spool full: {self.bytes} of {self.max_bytes} bytes in use")
         await self._run(lambda: self._insert(len(points), body))
 
-    async def oldest(self) -> SpooledBatch | None:
-        return await self._run(self._oldest)
+    async def oldest(self, max_points: int = 1) -> SpooledBatch | None:
+        """The oldest batch, and the ones after it while they fit in `max_points` (small
+        batches spooled at a low rate are replayed in store-sized writes)."""
+        return await self._run(lambda: self._oldest(max_points))
 
-    async def remove(self, batch_id: int) -> None:
-        await self._run(lambda: self._delete(batch_id))
+    async def remove(self, last_id: int) -> None:
+        """Remove the oldest batches, through `last_id`."""
+        await self._run(lambda: self._delete(last_id))
 
     async def _run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work)
@@ -145,17 +150,23 @@ class Spool:
         self.points += points
         self._measure()
 
-    def _oldest(self) -> SpooledBatch | None:
-        row = self._connection().execute(
-            "SELECT id, body FROM batches ORDER BY id LIMIT 1").fetchone()
-        return None if row is None else SpooledBatch(row[0], decode(row[1]))
+    def _oldest(self, max_points: int) -> SpooledBatch | None:
+        rows = self._connection().execute(
+            "SELECT id, points, body FROM batches ORDER BY id LIMIT 1000")
+        last_id, points = None, []
+        for batch_id, count, body in rows:
+            if last_id is not None and len(points) + count > max_points:
+                break
+            last_id = batch_id
+            points.extend(decode(body))
+        rows.close()
+        return None if last_id is None else SpooledBatch(last_id, points)
 
-    def _delete(self, batch_id: int) -> None:
+    def _delete(self, last_id: int) -> None:
         db = self._connection()
-        row = db.execute("DELETE FROM batches WHERE id = ? RETURNING points",
-                         (batch_id,)).fetchone()
-        if row is not None:
-            self.points -= row[0]
+        removed = db.execute("DELETE FROM batches WHERE id <= ? RETURNING points",
+                             (last_id,)).fetchall()
+        self.points -= sum(count for (count,) in removed)
         self._measure()
 
     def _measure(self) -> None:

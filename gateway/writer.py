@@ -249,7 +249,7 @@ class PointWriter:
         delay = 0.2
         while True:
             self._spooled_more.clear()  # before the read: an append during it wakes the wait
-            oldest = await spool.oldest()
+            oldest = await spool.oldest(self._batch_size)
             if oldest is None:
                 await self._spooled_more.wait()
                 continue
@@ -269,7 +269,7 @@ class PointWriter:
 
     async def _replay_batch(self, spool: Spool, batch: SpooledBatch) -> None:
         await self._replay_points(batch.points)
-        await spool.remove(batch.id)
+        await spool.remove(batch.last_id)
         metrics.POINTS_REPLAYED.inc(len(batch.points))
         self._show_spool(spool)
 

@@ -29,7 +29,7 @@ async def drained(spool: Spool) -> list[list[Point]]:
     batches = []
     while (oldest := await spool.oldest()) is not None:
         batches.append(oldest.points)
-        await spool.remove(oldest.id)
+        await spool.remove(oldest.last_id)
     return batches
 
 
@@ -41,6 +41,26 @@ async def test_batches_come_back_oldest_first_as_the_same_points(tmp_path: Path)
     assert spool.points == 500
     assert await drained(spool) == [batch(number) for number in range(5)]
     assert spool.points == 0
+    await spool.close()
+
+
+async def test_small_batches_are_read_back_together_up_to_a_store_write(
+        tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.sqlite3", max_bytes=64 * MB)
+    await spool.open()
+    for number in range(5):
+        await spool.append(batch(number, size=40))
+    first = await spool.oldest(max_points=100)  # 40 + 40 fit, a third would not
+    assert first is not None
+    assert first.points == batch(0, size=40) + batch(1, size=40)
+    await spool.remove(first.last_id)
+    assert spool.points == 120
+    rest = await spool.oldest(max_points=1000)
+    assert rest is not None
+    assert rest.points == batch(2, size=40) + batch(3, size=40) + batch(4, size=40)
+    big = await spool.oldest(max_points=10)  # a batch larger than the limit comes alone
+    assert big is not None
+    assert big.points == batch(2, size=40)
     await spool.close()
 
 
@@ -74,7 +94,7 @@ async def test_an_append_past_the_bound_is_refused_and_space_comes_back(
     assert spool.points == appended * 1000
     oldest = await spool.oldest()
     assert oldest is not None
-    await spool.remove(oldest.id)
+    await spool.remove(oldest.last_id)
     await spool.append(batch(appended, size=1000))  # freed pages are used again
     await spool.close()
     file_bytes = (tmp_path / "spool.sqlite3").stat().st_size
@@ -91,7 +111,7 @@ async def test_a_reopened_spool_has_every_batch_not_removed(tmp_path: Path) -> N
         await spool.append(batch(number))
     oldest = await spool.oldest()
     assert oldest is not None
-    await spool.remove(oldest.id)
+    await spool.remove(oldest.last_id)
     await spool.close()
     again = Spool(path, max_bytes=64 * MB)
     await again.open()
