@@ -35,3 +35,16 @@ STATE_ROWS_DROPPED = Counter(
     "estateops_state_rows_dropped",
     "Device-state rows the database refused as bad data (the rest of their flush is saved)",
 )
+SPOOL_POINTS = Gauge("estateops_spool_points", "Points in the on-disk spool, not yet stored")
+SPOOL_BYTES = Gauge("estateops_spool_bytes", "Bytes of the on-disk spool in use")
+SPOOL_FULL = Gauge(
+    "estateops_spool_full",
+    "1 while the spool refuses batches (at its bound or disk full): messages stay unacknowledged",
+)
+POINTS_SPOOLED = Counter("estateops_points_spooled", "Points written to the on-disk spool")
+POINTS_REPLAYED = Counter(
+    "estateops_points_replayed", "Points replayed from the spool into the store"
+)
+SPOOL_REFUSALS = Counter(
+    "estateops_spool_refusals", "Batches the spool refused (full or disk error); kept, not acked"
+)

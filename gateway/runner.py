@@ -25,6 +25,7 @@ from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
 from gateway.rules import RuleStage
 from gateway.settings import GatewayConfig
+from gateway.spool import Spool
 from gateway.state import StateTracker
 from gateway.validation import RejectReason
 from gateway.writer import PointWriter
@@ -79,7 +80,8 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
     gateway_settings = settings.gateway
     writer = PointWriter(store, batch_size=gateway_settings.batch_size,
                          flush_interval_s=gateway_settings.flush_interval_s,
-                         queue_size=gateway_settings.queue_size, on_rejected=store_refused)
+                         queue_size=gateway_settings.queue_size, on_rejected=store_refused,
+                         spool=_spool(settings))
     rules = RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
                             flush_interval_s=gateway_settings.state_flush_interval_s,
                             refresh_s=gateway_settings.registry_refresh_s,
@@ -97,3 +99,11 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
                                    max_ahead_s=gateway_settings.max_ts_ahead_s),
     )
     return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event())
+
+
+def _spool(settings: GatewayConfig) -> Spool | None:
+    gateway = settings.gateway
+    if not gateway.spool_enabled:
+        return None
+    return Spool(gateway.spool_path or settings.data_dir / "spool.sqlite3",
+                 max_bytes=gateway.spool_max_bytes, synchronous=gateway.spool_synchronous)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel, Field
 
 from connectors.mqtt import MqttSettings
+from gateway.spool import Synchronous
+
+GiB = 1024**3
 
 
 class GatewaySettings(BaseModel):
@@ -29,10 +33,24 @@ class GatewaySettings(BaseModel):
         description="a `ts` further after its receipt is refused as ts_in_future",
     )
     metrics_port: int | None = Field(default=None, description="own Prometheus port, if set")
+    spool_enabled: bool = Field(
+        default=True, description="while the store is down, keep batches in an on-disk "
+        "spool and acknowledge them (off: hold them unacknowledged, the broker keeps the rest)")
+    spool_path: Path | None = Field(
+        default=None, description="the spool's SQLite file (default: data_dir/spool.sqlite3)")
+    spool_max_bytes: int = Field(
+        default=8 * GiB, gt=0, description="the spool's bound; when full, messages stay "
+        "unacknowledged with the broker (docs/reliability.md: ~1 h at 20 000 msg/s)")
+    spool_synchronous: Synchronous = Field(
+        default=Synchronous.FULL, description="FULL: a spooled batch survives power loss; "
+        "NORMAL: it survives kill -9 only")
 
 
 class GatewayConfig(Protocol):
     """What build_gateway reads; estateops.settings.Settings is one."""
+
+    @property
+    def data_dir(self) -> Path: ...
 
     @property
     def mqtt(self) -> MqttSettings: ...

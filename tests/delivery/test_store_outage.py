@@ -1,6 +1,7 @@
-"""The store is down: the gateway holds at most the broker's in-flight limit of messages,
-unacknowledged, and the broker keeps the rest. A kill -9 during the outage loses nothing:
-once InfluxDB is up and the gateway restarted, every message is stored exactly once.
+"""The store is down and the spool is off: the gateway holds at most the broker's in-flight
+limit of messages, unacknowledged, and the broker keeps the rest. A kill -9 during the
+outage loses nothing: once InfluxDB is up and the gateway restarted, every message is
+stored exactly once.
 
 With acknowledgement on receipt the gateway took (and acknowledged) the whole stream into
 memory while the store was down, and the kill lost all of it.
@@ -64,6 +65,8 @@ async def test_store_down_then_kill_9_loses_nothing_and_holds_only_the_inflight_
                       client_id=f"gw-{uuid.uuid4().hex[:8]}")
     metrics_port = free_port()
     env["ESTATEOPS_GATEWAY__METRICS_PORT"] = str(metrics_port)
+    # Without the spool (test_spool_outage.py has it): the broker alone holds the outage.
+    env["ESTATEOPS_GATEWAY__SPOOL_ENABLED"] = "false"
     log = tmp_path / "gateway.log"
     stream = LeakStream(persistent_mosquitto, estate_id, DEVICES, RATE)
     with gateway_process(env, log) as first:  # the store is not running yet
