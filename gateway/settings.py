@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from connectors.mqtt import MqttSettings
+from gateway.partition import Partition
 
 
 class GatewaySettings(BaseModel):
@@ -29,6 +30,18 @@ class GatewaySettings(BaseModel):
         description="a `ts` further after its receipt is refused as ts_in_future",
     )
     metrics_port: int | None = Field(default=None, description="own Prometheus port, if set")
+    partition: str = Field(
+        default="0/1", description="index/count: this gateway owns the devices whose stable "
+        "hash mod count is index (docs/deployment.md, \"Scaling gateways\")")
+
+    @field_validator("partition")
+    @classmethod
+    def _index_of_count(cls, spec: str) -> str:
+        return str(Partition.parse(spec))
+
+    @property
+    def owned(self) -> Partition:
+        return Partition.parse(self.partition)
 
 
 class GatewayConfig(Protocol):
