@@ -26,6 +26,7 @@ from tests.delivery.restarts import (
     restartable_mosquitto,
     saved_sessions,
     stored_by_device,
+    stored_total,
 )
 from tests.fixtures.influx import HttpServer
 from tests.utils.gateway import eventually
@@ -43,10 +44,6 @@ GATEWAY_DOWN_S = 4.0
 # session instead (a `$share` group, or no autosave since it subscribed) loses everything
 # sent until the gateway subscribes again: 800+ here.
 MOSQUITTO_MEMORY_WINDOW = 200
-
-
-async def stored_total(influx: HttpServer, database: str) -> int:
-    return sum((await stored_by_device(influx, database)).values())
 
 
 @pytest.mark.timeout(120)
