@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import signal
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,13 @@ from tests.fixtures.influx import HttpServer, answers, influx_query, influxd_con
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port, port_open, require_binary, stop, wait_until
 from tests.utils.gateway import eventually
-from tests.utils.gateway_process import LeakStream, gateway_process, subscribed, tail
+from tests.utils.gateway_process import (
+    LeakStream,
+    gateway_env,
+    gateway_process,
+    subscribed,
+    tail,
+)
 from tests.utils.waiting import wait_until as wait_for
 
 PUBLISH_TIMEOUT_S = 2.0  # a device gives up on a PUBACK after this, reconnects, sends again
@@ -213,6 +220,15 @@ class Gateways:
     _running: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
+    @classmethod
+    def of(cls, count: int, *, broker: Broker, influx: HttpServer, influx_db: str,
+           database_url: str, estate_id: str, tmp_path: Path) -> Gateways:
+        """`count` gateways on these servers, taking in only `estate_id`'s topics."""
+        return cls(gateway_env(mosquitto=broker, influx=influx, influx_db=influx_db,
+                               database_url=database_url, data_dir=tmp_path,
+                               estate_id=estate_id, client_id=f"gw-{uuid.uuid4().hex[:8]}"),
+                   tmp_path, count)
+
     def partition(self, index: int) -> Partition:
         return Partition(index, self.count)
 
@@ -239,10 +255,6 @@ class Gateways:
         process = self._running.pop(index)
         process.kill()  # SIGKILL: no flush, no DISCONNECT
         process.wait(timeout=10)
-
-    def kill_all(self) -> None:
-        for index in list(self._running):
-            self.kill(index)
 
     async def resubscribed(self, counts: dict[int, int]) -> None:
         """Wait until each gateway subscribed again after `counts` (a broker restart)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from tests.delivery.restarts import (
 )
 from tests.fixtures.influx import HttpServer
 from tests.utils.gateway import eventually
-from tests.utils.gateway_process import gateway_env, influx_database, register_leak_sensors
+from tests.utils.gateway_process import influx_database, register_leak_sensors
 from tests.utils.waiting import wait_until
 
 DEVICES = 200
@@ -54,10 +53,8 @@ async def test_a_broker_restarted_mid_stream_loses_nothing_it_had_not_acknowledg
     estate_id = await register_leak_sensors(sessions, DEVICES)
     database = await influx_database(influxdb_v1)
     with restartable_mosquitto(tmp_path) as (broker, mosquitto, data):
-        fleet = Gateways(gateway_env(
-            mosquitto=broker, influx=influxdb_v1, influx_db=database,
-            database_url=database_url, data_dir=tmp_path, estate_id=estate_id,
-            client_id=f"gw-{uuid.uuid4().hex[:8]}"), tmp_path, gateways)
+        fleet = Gateways.of(gateways, broker=broker, influx=influxdb_v1, influx_db=database,
+                            database_url=database_url, estate_id=estate_id, tmp_path=tmp_path)
         stream = ReconnectingLeakStream(broker, estate_id, DEVICES, RATE)
         try:
             await fleet.start_all()
@@ -106,10 +103,8 @@ async def test_one_of_two_gateways_killed_its_devices_wait_and_the_others_keep_f
     estate_id = await register_leak_sensors(sessions, DEVICES)
     database = await influx_database(influxdb_v1)
     with restartable_mosquitto(tmp_path) as (broker, _, _):
-        fleet = Gateways(gateway_env(
-            mosquitto=broker, influx=influxdb_v1, influx_db=database,
-            database_url=database_url, data_dir=tmp_path, estate_id=estate_id,
-            client_id=f"gw-{uuid.uuid4().hex[:8]}"), tmp_path, 2)
+        fleet = Gateways.of(2, broker=broker, influx=influxdb_v1, influx_db=database,
+                            database_url=database_url, estate_id=estate_id, tmp_path=tmp_path)
         stream = ReconnectingLeakStream(broker, estate_id, DEVICES, RATE)
         try:
             await fleet.start_all()

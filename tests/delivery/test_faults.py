@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ from tests.delivery.restarts import (
     stored_by_device,
 )
 from tests.utils.gateway import eventually
-from tests.utils.gateway_process import gateway_env, influx_database, register_leak_sensors
+from tests.utils.gateway_process import influx_database, register_leak_sensors
 
 DEVICES = 100
 LEAKERS = 10  # leak-0 .. leak-9 report leak=true from LEAK_FROM_SEQ on, and keep on
@@ -125,10 +124,8 @@ async def test_gateways_store_and_broker_killed_in_turn_lose_and_duplicate_nothi
     with restartable_influxd(tmp_path) as (influx, influxd), \
             restartable_mosquitto(tmp_path) as (broker, mosquitto, broker_data):
         database = await influx_database(influx)
-        fleet = Gateways(gateway_env(
-            mosquitto=broker, influx=influx, influx_db=database, database_url=database_url,
-            data_dir=tmp_path, estate_id=estate_id, client_id=f"gw-{uuid.uuid4().hex[:8]}"),
-            tmp_path, 2)
+        fleet = Gateways.of(2, broker=broker, influx=influx, influx_db=database,
+                            database_url=database_url, estate_id=estate_id, tmp_path=tmp_path)
         stream = LeakingStream(broker, estate_id, DEVICES, RATE)
         publishing = None
         try:
