@@ -161,11 +161,14 @@ def profiles_check(ctx: typer.Context) -> None:
 def gateway(
     ctx: typer.Context,
     metrics_port: Annotated[int | None, Opt(help="Serve Prometheus metrics on this port")] = None,
+    partition: Annotated[str | None, Opt(
+        help="index/count: own the devices of partition index of count gateways [0/1]")] = None,
 ) -> None:
     """Ingest: subscribe to the estates' topics, validate, store, keep last state."""
     from estateops.run import run_gateway
 
-    _run(run_gateway(_settings(ctx, gateway__metrics_port=metrics_port)))
+    _run(run_gateway(_settings(ctx, gateway__metrics_port=metrics_port,
+                               gateway__partition=partition)))
 
 
 @app.command()

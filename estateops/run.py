@@ -17,7 +17,7 @@ from connectors.mqtt import Publisher
 from core.clock import SystemClock
 from estateops.resources import Resources, open_resources
 from estateops.settings import Settings, get_settings
-from gateway.runner import Gateway, build_gateway
+from gateway.runner import Gateway, build_gateway, partition_mqtt
 from services.workorders.escalation import run_escalation
 from services.workorders.notifier import Notifier
 from services.workorders.sink import intake_sink
@@ -44,7 +44,9 @@ class Operations:
 @asynccontextmanager
 async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
     settings = resources.settings
-    publisher = Publisher(settings.mqtt, client_id=f"{settings.mqtt.client_id}-alerts")
+    # A partitioned gateway's own client id: two connections with one id evict each other.
+    client_id = partition_mqtt(settings).client_id
+    publisher = Publisher(settings.mqtt, client_id=f"{client_id}-alerts")
     notifier = Notifier(resources.sessions, mqtt=publisher,
                         public_url=settings.api.link_base)
     gateway = build_gateway(

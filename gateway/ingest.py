@@ -18,6 +18,7 @@ from gateway.decode import Rejected, RejectReason, StatusChange, decode_message,
 from gateway.dedupe import Deduplicator
 from gateway.directory import DeviceDirectory
 from gateway.model import Reading
+from gateway.partition import NOT_OWNED, WHOLE, Partition
 from gateway.rules import RuleStage
 from gateway.state import StateTracker
 from gateway.timestamps import DEFAULT_WINDOW, TsWindow
@@ -33,6 +34,7 @@ class Outcome(StrEnum):
     STATUS = "status"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    NOT_OWNED = "not_owned"
 
 
 @dataclass
@@ -45,11 +47,18 @@ class Ingestor:
     dedupe: Deduplicator
     rules: RuleStage | None = None
     window: TsWindow = DEFAULT_WINDOW
+    partition: Partition = WHOLE
 
     async def handle(self, topic_name: str, payload: bytes, received_ns: int,
                      ack: Ack | None = None) -> Outcome:
         """Ingest one message; `ack` is called once every point queued so far (this
-        message's included) is in the store: a duplicate's original may still be queued."""
+        message's included) is in the store: a duplicate's original may still be queued.
+        A message for a device another gateway owns is acknowledged at once, unread."""
+        if not self.partition.owns_topic(topic_name):
+            NOT_OWNED.inc()
+            if ack is not None:
+                ack()
+            return Outcome.NOT_OWNED
         try:
             outcome = await self._ingest(topic_name, payload, received_ns)
         except Rejected as rejection:

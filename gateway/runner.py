@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.mqtt import consume_acked
+from connectors.mqtt import MqttSettings, consume_acked
 from connectors.store import TelemetryStore
 from connectors.store.line_protocol import render_point
 from core.clock import Clock
@@ -23,6 +23,7 @@ from gateway.decode import TsWindow
 from gateway.dedupe import Deduplicator
 from gateway.directory import DeviceDirectory
 from gateway.ingest import Ingestor
+from gateway.partition import Partition
 from gateway.rules import RuleStage
 from gateway.settings import GatewayConfig
 from gateway.spool import Spool
@@ -40,25 +41,39 @@ class Gateway:
     settings: GatewayConfig
     ingestor: Ingestor
     connected: asyncio.Event
+    mqtt: MqttSettings  # the settings' own, or its partition's (`partition_mqtt`)
 
     async def run(self) -> None:
         ingestor = self.ingestor
         if ingestor.rules is not None:
             await ingestor.rules.start()  # saved states first: the registry only adds to them
         await ingestor.directory.load()
-        log.info("gateway knows %d devices of %d types", len(ingestor.directory),
-                 len(ingestor.profiles.device_types))
+        log.info("gateway knows %d devices of %d types; partition %s", len(ingestor.directory),
+                 len(ingestor.profiles.device_types), ingestor.partition)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(ingestor.writer.run(), name="point-writer")
             tasks.create_task(ingestor.state.run(), name="state-flusher")
             tasks.create_task(ingestor.dead_letters.run(), name="dead-letter-writer")
             tasks.create_task(ingestor.directory.run(), name="registry-refresh")
-            tasks.create_task(consume_acked(self.settings.mqtt, ingestor.handle, self.connected,
+            tasks.create_task(consume_acked(self.mqtt, ingestor.handle, self.connected,
                                           connected_gauge=metrics.BROKER_CONNECTED),
                               name="mqtt-consumer")
             if ingestor.rules is not None:
                 for name, loop in ingestor.rules.background().items():
                     tasks.create_task(loop, name=name)
+
+
+def partition_mqtt(settings: GatewayConfig) -> MqttSettings:
+    """A partitioned gateway's MQTT settings: its own persistent session (the client id
+    suffixed with its index) on a plain subscription. A `$share` group would split a
+    device's messages, and Mosquitto 2.0 loses a shared session on restart."""
+    mqtt, partition = settings.mqtt, settings.gateway.owned
+    if partition.whole:
+        return mqtt
+    if mqtt.shared_group:
+        raise ValueError(f"partition {partition} with shared group {mqtt.shared_group!r}: "
+                         "a partitioned gateway subscribes plainly; unset the shared group")
+    return mqtt.model_copy(update={"client_id": f"{mqtt.client_id}-{partition.index}"})
 
 
 def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: TelemetryStore,
@@ -78,6 +93,7 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
             )
 
     gateway_settings = settings.gateway
+    partition = gateway_settings.owned
     writer = PointWriter(store, batch_size=gateway_settings.batch_size,
                          flush_interval_s=gateway_settings.flush_interval_s,
                          queue_size=gateway_settings.queue_size, on_rejected=store_refused,
@@ -85,7 +101,8 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
     rules = RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
                             flush_interval_s=gateway_settings.state_flush_interval_s,
                             refresh_s=gateway_settings.registry_refresh_s,
-                            lateness_intervals=gateway_settings.lateness_intervals)
+                            lateness_intervals=gateway_settings.lateness_intervals,
+                            partition=partition)
     ingestor = Ingestor(
         profiles=profiles,
         directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s,
@@ -97,13 +114,20 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
         rules=rules,
         window=TsWindow.of_seconds(max_age_s=gateway_settings.max_ts_age_s,
                                    max_ahead_s=gateway_settings.max_ts_ahead_s),
+        partition=partition,
     )
-    return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event())
+    return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event(),
+                   mqtt=partition_mqtt(settings))
+
+
+def _spool_name(partition: Partition) -> str:
+    """Gateways of one machine share its data dir; each partition needs a spool of its own."""
+    return "spool.sqlite3" if partition.count == 1 else f"spool-{partition.index}.sqlite3"
 
 
 def _spool(settings: GatewayConfig) -> Spool | None:
     gateway = settings.gateway
     if not gateway.spool_enabled:
         return None
-    return Spool(gateway.spool_path or settings.data_dir / "spool.sqlite3",
+    return Spool(gateway.spool_path or settings.data_dir / _spool_name(gateway.owned),
                  max_bytes=gateway.spool_max_bytes, synchronous=gateway.spool_synchronous)

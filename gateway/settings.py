@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from connectors.mqtt import MqttSettings
+from gateway.partition import Partition
 from gateway.spool import Synchronous
 
 GiB = 1024**3
@@ -37,13 +38,26 @@ class GatewaySettings(BaseModel):
         default=True, description="while the store is down, keep batches in an on-disk "
         "spool and acknowledge them (off: hold them unacknowledged, the broker keeps the rest)")
     spool_path: Path | None = Field(
-        default=None, description="the spool's SQLite file (default: data_dir/spool.sqlite3)")
+        default=None, description="the spool's SQLite file (default: data_dir/spool.sqlite3, "
+        "or spool-<index>.sqlite3 for a partition of several: each gateway needs its own)")
     spool_max_bytes: int = Field(
         default=8 * GiB, gt=0, description="the spool's bound; when full, messages stay "
         "unacknowledged with the broker (docs/reliability.md: ~1 h at 20 000 msg/s)")
     spool_synchronous: Synchronous = Field(
         default=Synchronous.FULL, description="FULL: a spooled batch survives power loss; "
         "NORMAL: it survives kill -9 only")
+    partition: str = Field(
+        default="0/1", description="index/count: this gateway owns the devices whose stable "
+        "hash mod count is index (docs/deployment.md, \"Scaling gateways\")")
+
+    @field_validator("partition")
+    @classmethod
+    def _index_of_count(cls, spec: str) -> str:
+        return str(Partition.parse(spec))
+
+    @property
+    def owned(self) -> Partition:
+        return Partition.parse(self.partition)
 
 
 class GatewayConfig(Protocol):

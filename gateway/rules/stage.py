@@ -17,6 +17,7 @@ from core.vocabulary import Anomaly, AnomalySink
 from device_profiles import ProfileSet
 from gateway.decode import StatusChange
 from gateway.model import Reading
+from gateway.partition import WHOLE, Partition
 from gateway.rules import metrics
 from gateway.rules.compile import compile_profiles
 from gateway.rules.engine import LATENESS_INTERVALS, RuleEngine
@@ -35,8 +36,10 @@ TICK_S = 1.0
 class RuleStage:
     def __init__(self, engine: RuleEngine, outbox: AnomalyOutbox,
                  sessions: async_sessionmaker[AsyncSession], *, clock: Clock,
-                 flush_interval_s: float, refresh_s: float, tick_s: float = TICK_S) -> None:
+                 flush_interval_s: float, refresh_s: float, tick_s: float = TICK_S,
+                 partition: Partition = WHOLE) -> None:
         self.engine = engine
+        self.partition = partition  # only its devices' state is loaded, watched and saved
         self.outbox = outbox
         self.clock = clock
         self._sessions = sessions
@@ -50,16 +53,19 @@ class RuleStage:
               sink: AnomalySink | None, clock: Clock | None = None,
               flush_interval_s: float = 0.5, refresh_s: float = 30.0,
               tick_s: float = TICK_S,
-              lateness_intervals: float = LATENESS_INTERVALS) -> RuleStage:
+              lateness_intervals: float = LATENESS_INTERVALS,
+              partition: Partition = WHOLE) -> RuleStage:
         engine = RuleEngine(compile_profiles(profiles), lateness_intervals=lateness_intervals)
         return cls(engine, AnomalyOutbox(sink), sessions,
                    clock=clock or SystemClock(), flush_interval_s=flush_interval_s,
-                   refresh_s=refresh_s, tick_s=tick_s)
+                   refresh_s=refresh_s, tick_s=tick_s, partition=partition)
 
     async def start(self) -> None:
         """Load overrides, then saved states (whose deadlines depend on them)."""
         await self.refresh_overrides()
         restored = await load_rule_states(self._sessions)
+        restored = [saved for saved in restored
+                    if self.partition.owns(saved[0].estate_id, saved[0].device_id)]
         for device, rule, state in restored:
             self.engine.restore(device, rule, state)
         log.info("rule engine restored %d states, %d waiting for a deadline",
@@ -82,8 +88,9 @@ class RuleStage:
         self._wake_ticker()
 
     def watch(self, devices: Iterable[DeviceRef]) -> None:
-        """The registry as just read: devices never heard from are missed after their window."""
-        self.engine.watch(devices)
+        """The registry as just read: devices never heard from are missed after their window
+        (only this gateway's: another gateway's partition misses its own)."""
+        self.engine.watch(self.partition.owned(devices))
         self._wake_ticker()
 
     def _wake_ticker(self) -> None:

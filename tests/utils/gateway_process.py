@@ -122,14 +122,23 @@ class LeakStream:
 
     async def _publish(self, limit: int | None) -> None:
         async with aiomqtt.Client(self.broker.host, self.broker.port) as client:
-            while not self.stop.is_set() and (limit is None or self.sent < limit):
+            while self.more(limit):
                 index = self.sent  # taken before the await: each index goes out once
                 self.sent += 1
-                device, seq = index % self.devices, index // self.devices
-                await client.publish(
-                    f"estates/{self.estate_id}/leak_sensor/leak-{device}/telemetry",
-                    json.dumps({"seq": seq, "ts": self.base_ms + seq, "leak": False}), qos=1)
-                started, before = self._rate_from
-                ahead = (self.sent - before) / self.rate - (time.monotonic() - started)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
+                await client.publish(*self.message(index), qos=1)
+                await self.pace()
+
+    def more(self, limit: int | None) -> bool:
+        return not self.stop.is_set() and (limit is None or self.sent < limit)
+
+    def message(self, index: int) -> tuple[str, str]:
+        """The topic and payload of the `index`-th message."""
+        device, seq = index % self.devices, index // self.devices
+        return (f"estates/{self.estate_id}/leak_sensor/leak-{device}/telemetry",
+                json.dumps({"seq": seq, "ts": self.base_ms + seq, "leak": False}))
+
+    async def pace(self) -> None:
+        started, before = self._rate_from
+        ahead = (self.sent - before) / self.rate - (time.monotonic() - started)
+        if ahead > 0:
+            await asyncio.sleep(ahead)
