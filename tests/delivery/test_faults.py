@@ -46,9 +46,10 @@ DEVICES = 100
 LEAKERS = 10  # leak-0 .. leak-9 report leak=true from LEAK_FROM_SEQ on, and keep on
 LEAK_FROM_SEQ = 3
 RATE = 300.0  # msg/s; each of the two gateways receives every message
-# InfluxDB down for less than the gateways' in-memory point queue lasts at RATE. Lengthen it
-# (e.g. to 60 s and more) once the durable spool lands: then the spool must hold the rest.
-STORE_OUTAGE_S = 5.0
+# InfluxDB down for far longer than the gateways' in-memory point queue (QUEUE_POINTS) lasts
+# at RATE: the on-disk spool must hold the rest, and survive the kill that follows.
+STORE_OUTAGE_S = 10.0
+QUEUE_POINTS = 300
 GATEWAY_DOWN_S = 1.0
 BROKER_DOWN_S = 2.0
 PHASE_S = 3.0  # streaming between two faults
@@ -126,6 +127,7 @@ async def test_gateways_store_and_broker_killed_in_turn_lose_and_duplicate_nothi
         database = await influx_database(influx)
         fleet = Gateways.of(2, broker=broker, influx=influx, influx_db=database,
                             database_url=database_url, estate_id=estate_id, tmp_path=tmp_path)
+        fleet.env["ESTATEOPS_GATEWAY__QUEUE_SIZE"] = str(QUEUE_POINTS)
         stream = LeakingStream(broker, estate_id, DEVICES, RATE)
         publishing = None
         try:
@@ -154,13 +156,17 @@ async def test_gateways_store_and_broker_killed_in_turn_lose_and_duplicate_nothi
                 publishing.cancel()
             fleet.close()
     lost = [index for index in loss.missing if index not in loss.at_kill]
+    spooled = [index for index in range(fleet.count)
+               if "spooling to" in fleet.log(index).read_text(errors="replace")]
     print(f"\nsent {stream.sent} (sent again after the broker's restart: {stream.resent}), "
           f"stored {stored}, lost {len(lost)} (+ {len(loss.at_kill)} Mosquitto had "
           f"acknowledged in memory within {loss.window} messages before its kill -9), "
           f"duplicated {max(0, stored - stream.sent)}; work orders expected {LEAKERS}, "
-          f"made {leaked}, duplicated {orders - leaked}; InfluxDB down {STORE_OUTAGE_S} s; "
+          f"made {leaked}, duplicated {orders - leaked}; InfluxDB down {STORE_OUTAGE_S} s, "
+          f"gateways that spooled: {spooled}; "
           f"{time.monotonic() - started:.0f} s")
     assert lost == [], fleet.tails()
     assert loss.window <= MOSQUITTO_MEMORY_WINDOW
     assert stored <= stream.sent, "a message was stored under a second key"
     assert (leaked, orders) == (LEAKERS, LEAKERS)
+    assert spooled == [0, 1], "the store outage never reached the spool: lengthen it"
