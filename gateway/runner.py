@@ -80,10 +80,12 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
     writer = PointWriter(store, batch_size=gateway_settings.batch_size,
                          flush_interval_s=gateway_settings.flush_interval_s,
                          queue_size=gateway_settings.queue_size, on_rejected=store_refused)
+    dedupe = Deduplicator()
     rules = RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
                             flush_interval_s=gateway_settings.state_flush_interval_s,
                             refresh_s=gateway_settings.registry_refresh_s,
-                            lateness_intervals=gateway_settings.lateness_intervals)
+                            lateness_intervals=gateway_settings.lateness_intervals,
+                            dedupe=dedupe, when_stored=writer.when_written)
     ingestor = Ingestor(
         profiles=profiles,
         directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s,
@@ -91,7 +93,7 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
         writer=writer,
         state=StateTracker(sessions, gateway_settings.state_flush_interval_s),
         dead_letters=dead_letters,
-        dedupe=Deduplicator(),
+        dedupe=dedupe,
         rules=rules,
         window=TsWindow.of_seconds(max_age_s=gateway_settings.max_ts_age_s,
                                    max_ahead_s=gateway_settings.max_ts_ahead_s),
