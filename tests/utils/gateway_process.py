@@ -108,6 +108,7 @@ class LeakStream:
     devices: int
     rate: float
     publishers: int = 4
+    leaking: set[int] = field(default_factory=set)  # sensors (by number) that report leak=true
     sent: int = 0
     base_ms: int = field(default_factory=lambda: (int(time.time()) - 3600) * 1000)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -120,6 +121,10 @@ class LeakStream:
             for _ in range(self.publishers):
                 tasks.create_task(self._publish(limit))
 
+    def payload(self, device: int, seq: int) -> str:
+        return json.dumps({"seq": seq, "ts": self.base_ms + seq,
+                           "leak": device in self.leaking})
+
     async def _publish(self, limit: int | None) -> None:
         async with aiomqtt.Client(self.broker.host, self.broker.port) as client:
             while not self.stop.is_set() and (limit is None or self.sent < limit):
@@ -128,7 +133,7 @@ class LeakStream:
                 device, seq = index % self.devices, index // self.devices
                 await client.publish(
                     f"estates/{self.estate_id}/leak_sensor/leak-{device}/telemetry",
-                    json.dumps({"seq": seq, "ts": self.base_ms + seq, "leak": False}), qos=1)
+                    self.payload(device, seq), qos=1)
                 started, before = self._rate_from
                 ahead = (self.sent - before) / self.rate - (time.monotonic() - started)
                 if ahead > 0:
