@@ -9,6 +9,12 @@ commit and the row's deletion costs nothing.
 
 A delivery that keeps failing is retried with backoff; the row stays, and the next round
 (the next commit, or `RETRY_ROUND_S` later) starts again from it.
+
+ONGOING notices (a reading still meets an active rule) are not saved: they change no rule
+state, come with every such reading, and the next reading brings one again. They wait in
+memory, the newest per device and rule, and go after the saved rows of each round, so one
+never overtakes the raise it follows (it would open the work order itself, and the raise
+would then count as a recurrence).
 """
 
 from __future__ import annotations
@@ -84,6 +90,7 @@ class AnomalyOutbox:
         self._retry_round_s = retry_round_s
         self._added = asyncio.Event()
         self._delivering = Shielded()
+        self._ongoing: dict[tuple[int, str], Anomaly] = {}
 
     @property
     def enabled(self) -> bool:
@@ -92,6 +99,15 @@ class AnomalyOutbox:
 
     def wake(self) -> None:
         self._added.set()
+
+    def add_ongoing(self, anomalies: Iterable[Anomaly]) -> None:
+        """ONGOING notices whose raise (if any) is saved: the newest per device and rule."""
+        if self.sink is None:
+            return
+        for anomaly in anomalies:
+            self._ongoing[(anomaly.device_pk, anomaly.rule)] = anomaly
+        if self._ongoing:
+            self._added.set()
 
     async def run(self) -> None:
         """Deliver what an earlier process left, then each commit's rows, until cancelled."""
@@ -112,7 +128,10 @@ class AnomalyOutbox:
             raise
 
     async def _deliver_all(self) -> None:
-        await self.drain()
+        ongoing, self._ongoing = self._ongoing, {}  # before the rows: none overtakes its raise
+        if await self.drain():
+            for anomaly in ongoing.values():
+                await self._deliver(None, anomaly)
 
     async def drain(self) -> bool:
         """Deliver every saved row, oldest first; False if one could not be delivered (it
@@ -135,14 +154,15 @@ class AnomalyOutbox:
                 .order_by(OutboxAnomaly.id).limit(READ_BATCH))
             return [(row.id, row.anomaly) for row in rows]
 
-    async def _deliver(self, row_id: int, anomaly: Anomaly) -> bool:
+    async def _deliver(self, row_id: int | None, anomaly: Anomaly) -> bool:
         assert self.sink is not None
         for delay in (*self._retry_delays_s, None):
             try:
                 # asyncio.timeout: wait_for can swallow a cancellation on Python 3.11.
                 async with asyncio.timeout(DELIVERY_TIMEOUT_S):
                     await self.sink(anomaly)
-                await self._forget(row_id)
+                if row_id is not None:
+                    await self._forget(row_id)
                 return True
             except Exception as exc:  # noqa: BLE001 - the intake's failure must not stop us
                 log.warning("could not hand anomaly %s %s/%s to the work orders: %r",

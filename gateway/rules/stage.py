@@ -75,7 +75,7 @@ class RuleStage:
         self._tick_slice = tick_slice
         self._deadline_set = asyncio.Event()  # wakes a ticker that had nothing to wait for
         self._unsaved: list[Anomaly] = []  # raised or cleared since the last flush, in order
-        self._ongoing_unsaved: set[tuple[int, str]] = set()
+        self._ongoing: dict[tuple[int, str], Anomaly] = {}  # the newest, since then
         self._generation = 1  # the flush now being filled
         self._committed = 0  # the newest flush committed
         self._acks: deque[tuple[int, Ack]] = deque()
@@ -158,8 +158,8 @@ class RuleStage:
             return []
 
     def _emit(self, anomalies: list[Anomaly]) -> None:
-        """Count them, and keep them for the next flush (ONGOING: one per device and rule
-        per flush; it changes no state, and the intake only looks at whether there is one)."""
+        """Count them, and keep them for the next flush (ONGOING: the newest per device and
+        rule, handed to the outbox once the flush committed; see outbox.py)."""
         if not anomalies:
             return
         count(anomalies)
@@ -167,11 +167,9 @@ class RuleStage:
             return
         for anomaly in anomalies:
             if anomaly.kind is AnomalyKind.ONGOING:
-                key = (anomaly.device_pk, anomaly.rule)
-                if key in self._ongoing_unsaved:
-                    continue
-                self._ongoing_unsaved.add(key)
-            self._unsaved.append(anomaly)
+                self._ongoing[(anomaly.device_pk, anomaly.rule)] = anomaly
+            else:
+                self._unsaved.append(anomaly)
 
     # --- acknowledgement ---------------------------------------------------------------
 
@@ -247,18 +245,21 @@ class RuleStage:
         generation = self._generation
         self._generation += 1
         effects = self._take_effects()
+        ongoing, self._ongoing = self._ongoing, {}
         if not effects:
             self._release(generation)
+            self.outbox.add_ongoing(ongoing.values())
             return
         try:
             if not await self._points_stored():
-                self._give_back(effects)  # the store is away: next time, with more
+                self._give_back(effects, ongoing)  # the store is away: next time, with more
                 return
             await save_effects(self._sessions, effects, datetime.now(UTC))
         except BaseException:
-            self._give_back(effects)
+            self._give_back(effects, ongoing)
             raise
         self._release(generation)
+        self.outbox.add_ongoing(ongoing.values())
         if effects.anomalies:
             self.outbox.wake()
 
@@ -269,15 +270,15 @@ class RuleStage:
 
     def _take_effects(self) -> Effects:
         anomalies, self._unsaved = self._unsaved, []
-        self._ongoing_unsaved = set()
         recent, before_ns = self.dedupe.unsequenced.take_changes()
         return Effects(states=self.engine.take_changes(),
                        anomalies=[anomaly_to_json(anomaly) for anomaly in anomalies],
                        seq_windows=self.dedupe.seqs.take_changes(), recent=recent,
                        recent_before_ns=before_ns)
 
-    def _give_back(self, effects: Effects) -> None:
+    def _give_back(self, effects: Effects, ongoing: dict[tuple[int, str], Anomaly]) -> None:
         """A flush that did not commit: its effects go with the next one (newest states)."""
+        self._ongoing = {**ongoing, **self._ongoing}
         self.engine.mark_changed(set(effects.states))
         self.dedupe.seqs.mark_changed(effects.seq_windows)
         self.dedupe.unsequenced.mark_changed(effects.recent)

@@ -109,6 +109,7 @@ class LeakStream:
     rate: float
     publishers: int = 4
     leaking: set[int] = field(default_factory=set)  # sensors (by number) that report leak=true
+    leaked: set[int] = field(default_factory=set)  # those that did send one
     sent: int = 0
     base_ms: int = field(default_factory=lambda: (int(time.time()) - 3600) * 1000)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -122,8 +123,10 @@ class LeakStream:
                 tasks.create_task(self._publish(limit))
 
     def payload(self, device: int, seq: int) -> str:
-        return json.dumps({"seq": seq, "ts": self.base_ms + seq,
-                           "leak": device in self.leaking})
+        leak = device in self.leaking
+        if leak:
+            self.leaked.add(device)
+        return json.dumps({"seq": seq, "ts": self.base_ms + seq, "leak": leak})
 
     async def _publish(self, limit: int | None) -> None:
         async with aiomqtt.Client(self.broker.host, self.broker.port) as client:
