@@ -50,8 +50,9 @@ from tests.utils.waiting import wait_until
 DEVICES = 200
 LEAKERS = 100  # leak-0 … leak-99 start to leak in the last second before the kill
 DRIPS = 50  # leak-100 … leak-149 too, and report dry again after the restart
-RATE = 500.0  # msg/s, each sensor 2.5 a second: the gateway keeps up even on a busy machine
-LEAK_AFTER = 2_500  # messages sent before the first sensor leaks
+RATE = 400.0  # msg/s, each sensor 2 a second: the gateway keeps up even on a busy machine
+LEAK_AFTER = 2_000  # messages sent before the first sensor leaks (then: once caught up)
+CAUGHT_UP = 200  # stored within this many messages of those sent
 LEAK_STEPS = 10  # leakers join in 10 groups over the last second
 AFTER_RESTART_S = 2.0  # each leaker keeps reporting leak=true this long after the restart
 REPUBLISHED = 2 * DEVICES  # messages the first gateway took in long before the kill
@@ -122,6 +123,9 @@ async def test_kill_9_just_after_leaks_began_leaves_one_work_order_per_leak(
         await subscribed(first, log, 1)
         publishing = asyncio.create_task(stream.run())
         assert await wait_until(lambda: stream.sent >= LEAK_AFTER, within=30)
+        # The leaks must reach the gateway before the kill, not wait in the broker.
+        await eventually(lambda: stored_points(influxdb_v1, database),
+                         lambda count: count >= stream.sent - CAUGHT_UP, within=30)
         await _leak_in_steps(stream)
         leaking_s = time.monotonic() - started
         first.kill()  # SIGKILL: no flush, no DISCONNECT
