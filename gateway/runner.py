@@ -85,7 +85,8 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
                             flush_interval_s=gateway_settings.state_flush_interval_s,
                             refresh_s=gateway_settings.registry_refresh_s,
                             lateness_intervals=gateway_settings.lateness_intervals,
-                            dedupe=dedupe, when_stored=writer.when_written)
+                            dedupe=dedupe, when_stored=writer.when_written,
+                            owner=settings.mqtt.client_id)
     ingestor = Ingestor(
         profiles=profiles,
         directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s,

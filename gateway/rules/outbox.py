@@ -82,9 +82,10 @@ class AnomalyOutbox:
     """Delivers the saved rows in `id` order; `wake()` after a commit that added some."""
 
     def __init__(self, sink: AnomalySink | None, sessions: async_sessionmaker[AsyncSession], *,
-                 retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
+                 owner: str = "", retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
                  retry_round_s: float = RETRY_ROUND_S) -> None:
         self.sink = sink
+        self.owner = owner  # rows of this gateway only (tables.OutboxAnomaly)
         self._sessions = sessions
         self._retry_delays_s = retry_delays_s
         self._retry_round_s = retry_round_s
@@ -145,12 +146,14 @@ class AnomalyOutbox:
 
     async def pending(self) -> int:
         async with self._sessions() as session:
-            return len((await session.scalars(select(OutboxAnomaly.id))).all())
+            return len((await session.scalars(
+                select(OutboxAnomaly.id).where(OutboxAnomaly.owner == self.owner))).all())
 
     async def _oldest(self) -> list[tuple[int, dict[str, Any]]]:
         async with self._sessions() as session:
             rows = await session.execute(
                 select(OutboxAnomaly.id, OutboxAnomaly.anomaly)
+                .where(OutboxAnomaly.owner == self.owner)
                 .order_by(OutboxAnomaly.id).limit(READ_BATCH))
             return [(row.id, row.anomaly) for row in rows]
 

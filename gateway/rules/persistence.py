@@ -46,6 +46,7 @@ class Effects:
     seq_windows: dict[int, tuple[int, bytes]] = field(default_factory=dict)
     recent: dict[bytes, int] = field(default_factory=dict)
     recent_before_ns: int = 0
+    owner: str = ""  # the gateway saving them (outbox.py)
 
     def __bool__(self) -> bool:
         return bool(self.states or self.anomalies or self.seq_windows or self.recent)
@@ -86,7 +87,7 @@ async def save_effects(sessions: async_sessionmaker[AsyncSession], effects: Effe
             session, {pk for (pk, _), state in effects.states.items() if state is not None}
             | set(effects.seq_windows))
         await _save_states(session, effects.states, existing, now)
-        await _save_anomalies(session, effects.anomalies, now)
+        await _save_anomalies(session, effects.anomalies, effects.owner, now)
         await _save_seq_windows(session, effects.seq_windows, existing)
         await _save_recent(session, effects.recent, effects.recent_before_ns)
 
@@ -108,9 +109,9 @@ async def _save_states(session: AsyncSession, changes: Mapping[StateKey, dict[st
         await session.execute(_upsert(session, rows[start:start + CHUNK]))
 
 
-async def _save_anomalies(session: AsyncSession, anomalies: list[dict[str, Any]],
+async def _save_anomalies(session: AsyncSession, anomalies: list[dict[str, Any]], owner: str,
                           now: datetime) -> None:
-    rows = [{"anomaly": anomaly, "created_at": now} for anomaly in anomalies]
+    rows = [{"owner": owner, "anomaly": anomaly, "created_at": now} for anomaly in anomalies]
     for start in range(0, len(rows), CHUNK):  # ids follow the list's order
         await session.execute(insert(OutboxAnomaly).values(rows[start:start + CHUNK]))
 

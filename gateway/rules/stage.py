@@ -86,10 +86,11 @@ class RuleStage:
               sink: AnomalySink | None, clock: Clock | None = None,
               flush_interval_s: float = 0.5, refresh_s: float = 30.0,
               tick_s: float = TICK_S, lateness_intervals: float = LATENESS_INTERVALS,
-              dedupe: Deduplicator | None = None,
-              when_stored: WhenStored | None = None) -> RuleStage:
+              dedupe: Deduplicator | None = None, when_stored: WhenStored | None = None,
+              owner: str = "") -> RuleStage:
+        """`owner`: who this gateway is across restarts (its MQTT client id)."""
         engine = RuleEngine(compile_profiles(profiles), lateness_intervals=lateness_intervals)
-        return cls(engine, AnomalyOutbox(sink, sessions), sessions,
+        return cls(engine, AnomalyOutbox(sink, sessions, owner=owner), sessions,
                    clock=clock or SystemClock(), flush_interval_s=flush_interval_s,
                    refresh_s=refresh_s, tick_s=tick_s, dedupe=dedupe, when_stored=when_stored)
 
@@ -274,7 +275,7 @@ class RuleStage:
         return Effects(states=self.engine.take_changes(),
                        anomalies=[anomaly_to_json(anomaly) for anomaly in anomalies],
                        seq_windows=self.dedupe.seqs.take_changes(), recent=recent,
-                       recent_before_ns=before_ns)
+                       recent_before_ns=before_ns, owner=self.outbox.owner)
 
     def _give_back(self, effects: Effects, ongoing: dict[tuple[int, str], Anomaly]) -> None:
         """A flush that did not commit: its effects go with the next one (newest states)."""

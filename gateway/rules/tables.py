@@ -6,12 +6,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
 from core.db import Base
 from core.slug import SLUG_LENGTH
+
+OWNER_LENGTH = 200
 
 
 class RuleOverride(Base):
@@ -46,12 +58,16 @@ class StoredRuleState(Base):
 
 class OutboxAnomaly(Base):
     """An anomaly raised or cleared, saved with the rule state that says so, kept until the
-    work-order intake has it (gateway/rules/outbox.py); `id` is the order to deliver in."""
+    work-order intake has it (gateway/rules/outbox.py); `id` is the order to deliver in.
+    `owner`: the gateway that saved it (its MQTT client id), the only one to deliver it: two
+    gateways delivering one row between other rows would count it as a recurrence."""
 
     __tablename__ = "anomaly_outbox"
+    __table_args__ = (Index("ix_anomaly_outbox_owner_id", "owner", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(OWNER_LENGTH))
     anomaly: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

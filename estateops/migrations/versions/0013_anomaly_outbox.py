@@ -25,10 +25,12 @@ def _anomaly_outbox() -> None:
         "anomaly_outbox",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
                   autoincrement=True, nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
         sa.Column("anomaly", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_anomaly_outbox")),
     )
+    op.create_index("ix_anomaly_outbox_owner_id", "anomaly_outbox", ["owner", "id"])
 
 
 def _seq_windows() -> None:
@@ -64,5 +66,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_recent_messages_received_ns"), table_name="recent_messages")
+    op.drop_index("ix_anomaly_outbox_owner_id", table_name="anomaly_outbox")
     for table in ("recent_messages", "seq_windows", "anomaly_outbox"):
         op.drop_table(table)

@@ -97,3 +97,18 @@ async def test_without_an_intake_anomalies_are_only_counted(sessions: Sessions) 
     await stage.flush()
     assert _counted(AnomalyKind.RAISED) == before + 3
     assert await stage.outbox.pending() == 0
+
+
+async def test_each_gateway_delivers_only_the_rows_it_saved(sessions: Sessions) -> None:
+    """Two gateways delivering one row around another would count it as a recurrence."""
+    anomalies = _anomalies()
+    for owner, anomaly in zip(("gw-a", "gw-b"), anomalies, strict=True):
+        await save_effects(sessions, Effects(anomalies=[anomaly_to_json(anomaly)],
+                                             owner=owner), T0)
+    delivered: dict[str, list[Anomaly]] = {"gw-a": [], "gw-b": []}
+    for owner, received in delivered.items():
+        async def intake(anomaly: Anomaly, received: list[Anomaly] = received) -> None:
+            received.append(anomaly)
+
+        assert await AnomalyOutbox(intake, sessions, owner=owner).drain()
+    assert delivered == {"gw-a": anomalies[:1], "gw-b": anomalies[1:]}
