@@ -80,6 +80,7 @@ class RuleStage:
         self._committed = 0  # the newest flush committed
         self._acks: deque[tuple[int, Ack]] = deque()
         self._acks_waiting = asyncio.Event()
+        self._flushing = asyncio.Lock()
 
     @classmethod
     def build(cls, profiles: ProfileSet, sessions: async_sessionmaker[AsyncSession], *,
@@ -242,7 +243,12 @@ class RuleStage:
 
     async def flush(self) -> None:
         """Save what changed since the last flush in one transaction, once the points of
-        the messages behind it are stored; then acknowledge the messages it covers."""
+        the messages behind it are stored; then acknowledge the messages it covers. One at
+        a time: an empty flush must not release acks while an earlier one still commits."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         generation = self._generation
         self._generation += 1
         effects = self._take_effects()
