@@ -52,7 +52,7 @@ Ack = Callable[[], None]
 WhenStored = Callable[[Ack], None]
 TICK_S = 1.0
 TICK_SLICE = 100  # deadlines judged between two yields to the event loop (~3 ms here)
-ACK_FLUSH_DELAY_S = 0.05  # with acknowledgements waiting, flush this soon (group commit)
+ACK_FLUSH_DELAY_S = 0.01  # with acknowledgements waiting, flush this soon (group commit)
 STORE_WAIT_S = 2.0  # a flush waits this long for the store, then tries again later
 FLUSH_RETRY_DELAY_S = 2.0
 
