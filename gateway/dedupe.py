@@ -1,51 +1,103 @@
 """Recognise QoS 1 redeliveries: by a repeated per-device `seq`, or for messages without
-one by topic, ts and payload within a window."""
+one by topic, ts and payload within a window.
+
+Both remember what changed since the last `take_changes()`, which the rule stage saves in
+the same transaction as the rule state (gateway/rules/persistence.py), and both are loaded
+back at start: a message redelivered after a crash is then recognised too.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict, deque
+from collections import OrderedDict
+from collections.abc import Iterable
 
 from gateway.model import Reading
 
 WINDOW = 256
+WINDOW_MASK = (1 << WINDOW) - 1
+WINDOW_BYTES = WINDOW // 8
 
 
-class _RecentSeqs:
-    __slots__ = ("members", "order")
+class SeqWindow:
+    """The highest seq seen and a bitmap of the WINDOW seqs up to it (bit i: `high - i`)."""
 
-    def __init__(self) -> None:
-        self.order: deque[int] = deque(maxlen=WINDOW)
-        self.members: set[int] = set()
+    __slots__ = ("high", "seen")
+
+    def __init__(self, high: int, seen: int = 1) -> None:
+        self.high = high
+        self.seen = seen
 
     def add(self, seq: int) -> bool:
-        if seq in self.members:
+        """True if `seq` is new. A seq further behind than the window is a device that
+        started counting again: the window restarts from it."""
+        behind = self.high - seq
+        if behind < 0:
+            self.seen = ((self.seen << -behind) | 1) & WINDOW_MASK
+            self.high = seq
+            return True
+        if behind >= WINDOW:
+            self.high, self.seen = seq, 1
+            return True
+        bit = 1 << behind
+        if self.seen & bit:
             return False
-        if len(self.order) == WINDOW:
-            self.members.discard(self.order[0])
-        self.order.append(seq)
-        self.members.add(seq)
+        self.seen |= bit
         return True
+
+    def seen_bytes(self) -> bytes:
+        return self.seen.to_bytes(WINDOW_BYTES, "big")
+
+    @classmethod
+    def of(cls, high: int, seen: bytes) -> SeqWindow:
+        return cls(high, int.from_bytes(seen, "big") & WINDOW_MASK)
 
 
 class SeqDeduplicator:
-    """Remembers the last WINDOW seqs of each device (a device that restarts at 0 is fine:
-    old numbers leave the window as new ones arrive)."""
+    """One SeqWindow per device (by its registry pk): about 200 bytes each, whatever the
+    device's rate."""
 
     def __init__(self, max_devices: int = 200_000) -> None:
-        self._by_device: OrderedDict[tuple[str, str], _RecentSeqs] = OrderedDict()
+        self._by_device: dict[int, SeqWindow] = {}
         self._max_devices = max_devices
+        self._changed: set[int] = set()
 
-    def first_time(self, key: tuple[str, str], seq: int | None) -> bool:
+    def first_time(self, device_pk: int, seq: int | None) -> bool:
         """True if this message should be stored; False for a redelivery."""
         if seq is None:
             return True
-        recent = self._by_device.get(key)
-        if recent is None:
-            recent = self._by_device[key] = _RecentSeqs()
-            if len(self._by_device) > self._max_devices:
-                self._by_device.popitem(last=False)
-        return recent.add(seq)
+        window = self._by_device.get(device_pk)
+        if window is None:
+            self._make_room()
+            self._by_device[device_pk] = SeqWindow(seq)
+            self._changed.add(device_pk)
+            return True
+        if window.add(seq):
+            self._changed.add(device_pk)
+            return True
+        return False
+
+    def _make_room(self) -> None:
+        if len(self._by_device) >= self._max_devices:  # the oldest inserted goes first
+            del self._by_device[next(iter(self._by_device))]
+
+    def restore(self, windows: Iterable[tuple[int, int, bytes]]) -> None:
+        """(device_pk, high, seen bitmap) as saved."""
+        for device_pk, high, seen in windows:
+            self._by_device[device_pk] = SeqWindow.of(high, seen)
+
+    def take_changes(self) -> dict[int, tuple[int, bytes]]:
+        """Windows changed since the last call: device_pk -> (high, seen bitmap)."""
+        changed, self._changed = self._changed, set()
+        return {pk: (window.high, window.seen_bytes()) for pk in changed
+                if (window := self._by_device.get(pk)) is not None}
+
+    def mark_changed(self, device_pks: Iterable[int]) -> None:
+        """Their save failed: save them again next time."""
+        self._changed.update(device_pks)
+
+    def __len__(self) -> int:
+        return len(self._by_device)
 
 
 UNSEQUENCED_WINDOW_S = 900.0
@@ -64,6 +116,7 @@ class RecentMessages:
         self._seen: OrderedDict[bytes, int] = OrderedDict()
         self._window_ns = round(window_s * 1e9)
         self._max_entries = max_entries
+        self._added: dict[bytes, int] = {}
 
     def first_time(self, topic: str, time_ns: int, payload: bytes, received_ns: int) -> bool:
         self._forget_before(received_ns - self._window_ns)
@@ -74,6 +127,7 @@ class RecentMessages:
         if key in self._seen:
             return False
         self._seen[key] = received_ns
+        self._added[key] = received_ns
         if len(self._seen) > self._max_entries:
             self._seen.popitem(last=False)
         return True
@@ -82,6 +136,27 @@ class RecentMessages:
         seen = self._seen
         while seen and next(iter(seen.values())) < oldest_ns:
             seen.popitem(last=False)
+
+    def restore(self, entries: Iterable[tuple[bytes, int]]) -> None:
+        """(digest, received_ns) as saved, oldest first."""
+        for key, received_ns in entries:
+            self._seen[key] = received_ns
+        while len(self._seen) > self._max_entries:
+            self._seen.popitem(last=False)
+
+    def take_changes(self) -> tuple[dict[bytes, int], int]:
+        """Entries added since the last call, and the receipt time before which saved ones
+        may go (the oldest still remembered: the table stays as bounded as memory)."""
+        added, self._added = self._added, {}
+        oldest = next(iter(self._seen.values())) if self._seen else 0
+        return added, oldest
+
+    def mark_changed(self, added: dict[bytes, int]) -> None:
+        self._added = {**added, **self._added}
+
+    @property
+    def window_ns(self) -> int:
+        return self._window_ns
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -95,9 +170,8 @@ class Deduplicator:
         self.seqs = seqs or SeqDeduplicator()
         self.unsequenced = unsequenced or RecentMessages()
 
-    def first_time(self, topic: str, reading: Reading, payload: bytes) -> bool:
+    def first_time(self, device_pk: int, topic: str, reading: Reading, payload: bytes) -> bool:
         """True if this message should be stored; False for a redelivery."""
         if reading.seq is not None:
-            key = (reading.topic.estate_id, reading.topic.device_id)
-            return self.seqs.first_time(key, reading.seq)
+            return self.seqs.first_time(device_pk, reading.seq)
         return self.unsequenced.first_time(topic, reading.time_ns, payload, reading.received_ns)

@@ -52,7 +52,8 @@ class Ingestor:
     async def handle(self, topic_name: str, payload: bytes, received_ns: int,
                      ack: Ack | None = None) -> Outcome:
         """Ingest one message; `ack` is called once every point queued so far (this
-        message's included) is in the store: a duplicate's original may still be queued.
+        message's included) is in the store (a duplicate's original may still be queued)
+        and the rule-stage flush holding its effects has committed.
         A message for a device another gateway owns is acknowledged at once, unread."""
         if not self.partition.owns_topic(topic_name):
             NOT_OWNED.inc()
@@ -69,8 +70,17 @@ class Ingestor:
             self._reject(topic_name, payload, received_ns, RejectReason.internal_error, repr(exc))
             outcome = Outcome.REJECTED
         if ack is not None:
-            self.writer.when_written(ack)
+            self._acknowledge_when_durable(ack)
         return outcome
+
+    def _acknowledge_when_durable(self, ack: Ack) -> None:
+        """Points stored, then rule effects saved: both in receive order, so acks are too."""
+        rules = self.rules
+        if rules is None:
+            self.writer.when_written(ack)
+            return
+        generation = rules.generation  # read after the effects were recorded
+        self.writer.when_written(lambda: rules.when_saved(ack, generation))
 
     async def _ingest(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
         try:
@@ -95,7 +105,7 @@ class Ingestor:
             if self.rules is not None:
                 await self.rules.on_status(device, decoded)
             return Outcome.STATUS
-        if not self.dedupe.first_time(topic_name, decoded, payload):
+        if not self.dedupe.first_time(device.pk, topic_name, decoded, payload):
             metrics.MESSAGES_DUPLICATE.inc()
             return Outcome.DUPLICATE
         assert profile is not None  # decode_message rejects a missing profile

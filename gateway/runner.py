@@ -94,15 +94,18 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
 
     gateway_settings = settings.gateway
     partition = gateway_settings.owned
+    mqtt = partition_mqtt(settings)  # its client id names this gateway's outbox rows too
     writer = PointWriter(store, batch_size=gateway_settings.batch_size,
                          flush_interval_s=gateway_settings.flush_interval_s,
                          queue_size=gateway_settings.queue_size, on_rejected=store_refused,
                          spool=_spool(settings))
+    dedupe = Deduplicator()
     rules = RuleStage.build(profiles, sessions, sink=anomalies, clock=clock,
                             flush_interval_s=gateway_settings.state_flush_interval_s,
                             refresh_s=gateway_settings.registry_refresh_s,
                             lateness_intervals=gateway_settings.lateness_intervals,
-                            partition=partition)
+                            partition=partition, dedupe=dedupe,
+                            when_stored=writer.when_written, owner=mqtt.client_id)
     ingestor = Ingestor(
         profiles=profiles,
         directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s,
@@ -110,14 +113,13 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
         writer=writer,
         state=StateTracker(sessions, gateway_settings.state_flush_interval_s),
         dead_letters=dead_letters,
-        dedupe=Deduplicator(),
+        dedupe=dedupe,
         rules=rules,
         window=TsWindow.of_seconds(max_age_s=gateway_settings.max_ts_age_s,
                                    max_ahead_s=gateway_settings.max_ts_ahead_s),
         partition=partition,
     )
-    return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event(),
-                   mqtt=partition_mqtt(settings))
+    return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event(), mqtt=mqtt)
 
 
 def _spool_name(partition: Partition) -> str:

@@ -133,7 +133,7 @@ async def test_a_slow_clock_and_old_readings_raise_nothing_and_a_real_open_fires
         assert await wait_until(lambda: running(gate_pk, "stuck_open"))
         clock.advance(115)
         await stage.tick()
-        await stage.outbox.drain()
+        await stage.settle()
         assert await orders_of(sessions, gate_pk, "stuck_open") == []
         clock.advance(10)
         await stage.tick()

@@ -129,10 +129,13 @@ class RuleEngine:
             self._close(device, rule, state, transition, raised)
         return raised
 
-    def due(self, now_ns: int) -> list[Anomaly]:
-        """Anomalies whose time has come with no message: `for_s` runs, silences, windows."""
+    def due(self, now_ns: int, limit: int | None = None) -> list[Anomaly]:
+        """Anomalies whose time has come with no message: `for_s` runs, silences, windows.
+
+        `limit`: judge at most that many due deadlines (the rest stay due for the next call),
+        so a caller can yield between slices when thousands fall due at once."""
         raised: list[Anomaly] = []
-        for key in self._deadlines.pop_due(now_ns):
+        for key in self._deadlines.pop_due(now_ns, limit):
             device = self._devices.get(key[0])
             if device is None or key not in self._states:
                 continue

@@ -9,7 +9,8 @@ ANOMALIES = Counter(
     ["kind", "device_type", "rule"],
 )
 ANOMALIES_UNDELIVERED = Counter(
-    "estateops_anomalies_undelivered", "Anomalies the work-order intake refused after retries"
+    "estateops_anomalies_undelivered",
+    "Outbox rounds stopped at an anomaly the work-order intake refused after retries (kept)"
 )
 ANOMALY_QUEUE_DEPTH = Gauge("estateops_anomaly_queue_depth", "Anomalies waiting for delivery")
 RULE_ERRORS = Counter(

@@ -1,11 +1,22 @@
-"""The rules stage of the gateway: feeds the engine, ticks its deadlines, saves its state,
-refreshes per-estate overrides and hands anomalies to the outbox.
+"""The rules stage of the gateway: feeds the engine, ticks its deadlines, saves its effects
+and refreshes per-estate overrides.
+
+Effects are durable before acknowledgement. What a message changed (rule state, the
+anomalies it raised or cleared, its seq in the de-duplication) is saved in one transaction
+by the next flush (gateway/rules/persistence.py); a message is acknowledged only once the
+flush that holds its effects has committed (`when_saved`). Flushes are numbered
+(generations): a message handled while generation g is being filled waits for a commit of
+g or later. A flush also waits until the points of the messages it covers are in the store,
+so the saved de-duplication never says "seen" of a message the store does not have.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -13,55 +24,85 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import NS_PER_S, Clock, SystemClock
-from core.vocabulary import Anomaly, AnomalySink
+from core.vocabulary import Anomaly, AnomalyKind, AnomalySink
 from device_profiles import ProfileSet
 from gateway.decode import StatusChange
+from gateway.dedupe import Deduplicator
 from gateway.model import Reading
 from gateway.partition import WHOLE, Partition
 from gateway.rules import metrics
 from gateway.rules.compile import compile_profiles
 from gateway.rules.engine import LATENESS_INTERVALS, RuleEngine
-from gateway.rules.outbox import AnomalyOutbox
+from gateway.rules.outbox import AnomalyOutbox, anomaly_from_json, anomaly_to_json, count
 from gateway.rules.overrides import load_overrides
-from gateway.rules.persistence import load_rule_states, save_rule_states
-from gateway.shielded import flush_every
+from gateway.rules.persistence import (
+    Effects,
+    load_recent_messages,
+    load_rule_states,
+    load_seq_windows,
+    save_effects,
+)
+from gateway.shielded import Shielded
 from registry.queries import DeviceRef
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", Reading, StatusChange)
+Ack = Callable[[], None]
+# Calls its argument once every point put so far is in the store (PointWriter.when_written).
+WhenStored = Callable[[Ack], None]
 TICK_S = 1.0
+TICK_SLICE = 100  # deadlines judged between two yields to the event loop (~3 ms here)
+ACK_FLUSH_DELAY_S = 0.01  # with acknowledgements waiting, flush this soon (group commit)
+STORE_WAIT_S = 2.0  # a flush waits this long for the store, then tries again later
+FLUSH_RETRY_DELAY_S = 2.0
 
 
 class RuleStage:
     def __init__(self, engine: RuleEngine, outbox: AnomalyOutbox,
                  sessions: async_sessionmaker[AsyncSession], *, clock: Clock,
                  flush_interval_s: float, refresh_s: float, tick_s: float = TICK_S,
-                 partition: Partition = WHOLE) -> None:
+                 partition: Partition = WHOLE,
+                 dedupe: Deduplicator | None = None, when_stored: WhenStored | None = None,
+                 tick_slice: int = TICK_SLICE) -> None:
         self.engine = engine
         self.partition = partition  # only its devices' state is loaded, watched and saved
         self.outbox = outbox
         self.clock = clock
+        self.dedupe = dedupe or Deduplicator()
         self._sessions = sessions
+        self._when_stored = when_stored
         self._flush_interval_s = flush_interval_s
         self._refresh_s = refresh_s
         self._tick_s = tick_s
+        self._tick_slice = tick_slice
         self._deadline_set = asyncio.Event()  # wakes a ticker that had nothing to wait for
+        self._unsaved: list[Anomaly] = []  # raised or cleared since the last flush, in order
+        self._ongoing: dict[tuple[int, str], Anomaly] = {}  # the newest, since then
+        self._generation = 1  # the flush now being filled
+        self._committed = 0  # the newest flush committed
+        self._acks: deque[tuple[int, Ack]] = deque()
+        self._acks_waiting = asyncio.Event()
+        self._flushing = asyncio.Lock()
 
     @classmethod
     def build(cls, profiles: ProfileSet, sessions: async_sessionmaker[AsyncSession], *,
               sink: AnomalySink | None, clock: Clock | None = None,
               flush_interval_s: float = 0.5, refresh_s: float = 30.0,
-              tick_s: float = TICK_S,
-              lateness_intervals: float = LATENESS_INTERVALS,
-              partition: Partition = WHOLE) -> RuleStage:
+              tick_s: float = TICK_S, lateness_intervals: float = LATENESS_INTERVALS,
+              partition: Partition = WHOLE,
+              dedupe: Deduplicator | None = None, when_stored: WhenStored | None = None,
+              owner: str = "") -> RuleStage:
+        """`owner`: who this gateway is across restarts (its MQTT client id)."""
         engine = RuleEngine(compile_profiles(profiles), lateness_intervals=lateness_intervals)
-        return cls(engine, AnomalyOutbox(sink), sessions,
+        return cls(engine, AnomalyOutbox(sink, sessions, owner=owner), sessions,
                    clock=clock or SystemClock(), flush_interval_s=flush_interval_s,
-                   refresh_s=refresh_s, tick_s=tick_s, partition=partition)
+                   refresh_s=refresh_s, tick_s=tick_s, partition=partition, dedupe=dedupe,
+                   when_stored=when_stored)
 
     async def start(self) -> None:
-        """Load overrides, then saved states (whose deadlines depend on them)."""
+        """Load overrides, then saved states (whose deadlines depend on them), then the
+        de-duplication."""
         await self.refresh_overrides()
         restored = await load_rule_states(self._sessions)
         restored = [saved for saved in restored
@@ -70,6 +111,12 @@ class RuleStage:
             self.engine.restore(device, rule, state)
         log.info("rule engine restored %d states, %d waiting for a deadline",
                  len(restored), self.engine.pending_deadlines)
+        self.dedupe.seqs.restore(await load_seq_windows(self._sessions))
+        unsequenced = self.dedupe.unsequenced
+        unsequenced.restore(await load_recent_messages(
+            self._sessions, self.clock.now_ns() - unsequenced.window_ns))
+        log.info("de-duplication restored: %d devices' seqs, %d messages without seq",
+                 len(self.dedupe.seqs), len(unsequenced))
 
     def background(self) -> dict[str, Coroutine[Any, Any, None]]:
         """The stage's long-running loops, by task name, for the gateway's TaskGroup."""
@@ -80,11 +127,11 @@ class RuleStage:
     # --- inputs ------------------------------------------------------------------------
 
     async def on_reading(self, device: DeviceRef, reading: Reading) -> None:
-        await self._emit(self._evaluate(self.engine.reading, device, reading))
+        self._emit(self._evaluate(self.engine.reading, device, reading))
         self._wake_ticker()
 
     async def on_status(self, device: DeviceRef, change: StatusChange) -> None:
-        await self._emit(self._evaluate(self.engine.status, device, change))
+        self._emit(self._evaluate(self.engine.status, device, change))
         self._wake_ticker()
 
     def watch(self, devices: Iterable[DeviceRef]) -> None:
@@ -98,7 +145,16 @@ class RuleStage:
             self._deadline_set.set()
 
     async def tick(self) -> None:
-        await self._emit(self.engine.due(self.clock.now_ns()))
+        """Judge the deadlines due now, `tick_slice` at a time, yielding to the event loop
+        between slices: 50 000 falling due at once must not stall message intake."""
+        now_ns = self.clock.now_ns()
+        slices = math.ceil(self.engine.pending_deadlines / self._tick_slice) + 1
+        for _ in range(slices):  # bounded: a rule re-arming at `now` cannot loop forever
+            self._emit(self.engine.due(now_ns, self._tick_slice))
+            next_due = self.engine.next_due_ns()
+            if next_due is None or next_due > now_ns:
+                break
+            await asyncio.sleep(0)
         metrics.RULE_DEADLINES.set(self.engine.pending_deadlines)
 
     def _evaluate(self, method: Callable[[DeviceRef, M], list[Anomaly]], device: DeviceRef,
@@ -111,9 +167,43 @@ class RuleStage:
                           device.device_id)
             return []
 
-    async def _emit(self, anomalies: list[Anomaly]) -> None:
-        if anomalies:
-            await self.outbox.put(anomalies)
+    def _emit(self, anomalies: list[Anomaly]) -> None:
+        """Count them, and keep them for the next flush (ONGOING: the newest per device and
+        rule, handed to the outbox once the flush committed; see outbox.py)."""
+        if not anomalies:
+            return
+        count(anomalies)
+        if not self.outbox.enabled:
+            return
+        for anomaly in anomalies:
+            if anomaly.kind is AnomalyKind.ONGOING:
+                self._ongoing[(anomaly.device_pk, anomaly.rule)] = anomaly
+            else:
+                self._unsaved.append(anomaly)
+
+    # --- acknowledgement ---------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """The flush that will hold the effects of what is handled now."""
+        return self._generation
+
+    def when_saved(self, ack: Ack, generation: int) -> None:
+        """Call `ack` once flush `generation` has committed (now, if it has). Called in
+        receive order, so acknowledgements leave in receive order (MQTT 3.1.1 4.6)."""
+        if not self._acks and generation <= self._committed:
+            ack()
+            return
+        self._acks.append((generation, ack))
+        self._acks_waiting.set()
+
+    def _release(self, committed: int) -> None:
+        self._committed = max(self._committed, committed)
+        acks = self._acks
+        while acks and acks[0][0] <= self._committed:
+            acks.popleft()[1]()
+        if not acks:
+            self._acks_waiting.clear()
 
     # --- loops -------------------------------------------------------------------------
 
@@ -137,18 +227,95 @@ class RuleStage:
         return min(max((due_ns - self.clock.now_ns()) / NS_PER_S, 0.0), self._tick_s)
 
     async def run_flusher(self) -> None:
-        await flush_every(self._flush_interval_s, self.flush, what="rule state")
+        """Flush every `flush_interval_s`, or `ACK_FLUSH_DELAY_S` after a message started
+        waiting for one; on cancel, let a flush in flight finish and flush once more."""
+        in_flight = Shielded()
+        try:
+            while True:
+                await self._flush_due()
+                try:
+                    await in_flight.run(self.flush())
+                except Exception as exc:  # noqa: BLE001 - the effects are kept: try again
+                    log.warning("could not save rule effects (%s); retrying", exc)
+                    await asyncio.sleep(FLUSH_RETRY_DELAY_S)
+        except asyncio.CancelledError:
+            await in_flight.settle()
+            await self.flush()
+            raise
+
+    async def _flush_due(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._flush_interval_s):
+                await self._acks_waiting.wait()
+                await asyncio.sleep(ACK_FLUSH_DELAY_S)
 
     async def flush(self) -> None:
-        """Save changed rule state."""
-        changes = self.engine.take_changes()
-        if not changes:
+        """Save what changed since the last flush in one transaction, once the points of
+        the messages behind it are stored; then acknowledge the messages it covers. One at
+        a time: an empty flush must not release acks while an earlier one still commits."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        generation = self._generation
+        self._generation += 1
+        effects = self._take_effects()
+        ongoing, self._ongoing = self._ongoing, {}
+        if not effects:
+            self._release(generation)
+            self.outbox.add_ongoing(ongoing.values())
             return
         try:
-            await save_rule_states(self._sessions, changes, datetime.now(UTC))
+            if not await self._points_stored():
+                self._give_back(effects, ongoing)  # the store is away: next time, with more
+                return
+            await save_effects(self._sessions, effects, datetime.now(UTC))
         except BaseException:
-            self.engine.mark_changed(set(changes))
+            self._give_back(effects, ongoing)
             raise
+        self._release(generation)
+        self.outbox.add_ongoing(ongoing.values())
+        if effects.anomalies:
+            self.outbox.wake()
+
+    async def settle(self) -> None:
+        """Flush, then deliver the outbox (tests, and anything that wants effects seen now)."""
+        await self.flush()
+        await self.outbox.drain()
+
+    def _take_effects(self) -> Effects:
+        anomalies, self._unsaved = self._unsaved, []
+        recent, before_ns = self.dedupe.unsequenced.take_changes()
+        return Effects(states=self.engine.take_changes(),
+                       anomalies=[anomaly_to_json(anomaly) for anomaly in anomalies],
+                       seq_windows=self.dedupe.seqs.take_changes(), recent=recent,
+                       recent_before_ns=before_ns, owner=self.outbox.owner)
+
+    def _give_back(self, effects: Effects, ongoing: dict[tuple[int, str], Anomaly]) -> None:
+        """A flush that did not commit: its effects go with the next one (newest states)."""
+        self._ongoing = {**ongoing, **self._ongoing}
+        self.engine.mark_changed(set(effects.states))
+        self.dedupe.seqs.mark_changed(effects.seq_windows)
+        self.dedupe.unsequenced.mark_changed(effects.recent)
+        self._unsaved[:0] = [anomaly_from_json(data) for data in effects.anomalies]
+
+    async def _points_stored(self) -> bool:
+        """Wait until every point put so far is stored; False after STORE_WAIT_S."""
+        if self._when_stored is None:
+            return True
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            if not stored.done():
+                stored.set_result(None)
+
+        self._when_stored(done)
+        try:
+            async with asyncio.timeout(STORE_WAIT_S):
+                await stored
+        except TimeoutError:
+            return False
+        return True
 
     async def refresh_overrides(self) -> None:
         async with self._sessions() as session:

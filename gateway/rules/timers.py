@@ -30,10 +30,11 @@ class DeadlineHeap(Generic[K]):
         self._pending[key] = due_ns
         heapq.heappush(self._heap, (due_ns, next(self._order), key))
 
-    def pop_due(self, now_ns: int) -> list[K]:
+    def pop_due(self, now_ns: int, limit: int | None = None) -> list[K]:
+        """Keys due by `now_ns`, earliest first; at most `limit` of them (the rest stay)."""
         due: list[K] = []
         heap = self._heap
-        while heap and heap[0][0] <= now_ns:
+        while heap and heap[0][0] <= now_ns and (limit is None or len(due) < limit):
             when, _, key = heapq.heappop(heap)
             if self._pending.get(key) == when:
                 del self._pending[key]

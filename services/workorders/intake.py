@@ -58,6 +58,11 @@ async def intake(session: AsyncSession, anomaly: Anomaly, *, now: datetime) -> I
     if anomaly.kind is AnomalyKind.ONGOING:
         return await _ongoing(session, anomaly, now)
     previous = await _latest(session, anomaly, Status.CLOSED)
+    done_with = await _closed_since_taken_in(session, anomaly)
+    if done_with is not None:
+        # Taken in before, and its order closed or cancelled since (the gateway's outbox
+        # redelivers what it had not yet marked delivered when it stopped).
+        return IntakeResult(done_with, created=False, recurrence_count=0, duplicate=True)
     row = await _upsert(session, anomaly, now, follows=previous)
     if row is None:
         return await _duplicate(session, anomaly)
@@ -187,7 +192,10 @@ async def _duplicate(session: AsyncSession, anomaly: Anomaly) -> IntakeResult:
 
 async def _cleared(session: AsyncSession, anomaly: Anomaly, now: datetime) -> IntakeResult:
     """The condition is gone: say so on the open work order, which people still close, and
-    on any closed one that still showed it active."""
+    on any closed one that still showed it active. The same clear again (a redelivery)
+    changes nothing."""
+    if await _cleared_before(session, anomaly):
+        return IntakeResult(None, created=False, recurrence_count=0, duplicate=True)
     was_active = (await session.execute(
         update(WorkOrder).where(
             WorkOrder.device_pk == anomaly.device_pk, WorkOrder.rule == anomaly.rule,
@@ -206,3 +214,22 @@ async def _cleared(session: AsyncSession, anomaly: Anomaly, now: datetime) -> In
         return IntakeResult(None, created=False, recurrence_count=0)
     await session.execute(update(WorkOrder).where(WorkOrder.id == row.id).values(updated_at=now))
     return IntakeResult(row.id, created=False, recurrence_count=row.recurrence_count)
+
+
+async def _cleared_before(session: AsyncSession, anomaly: Anomaly) -> bool:
+    """A work order of the device and rule already shows this very clear."""
+    found = await session.scalar(select(WorkOrder.id).where(
+        WorkOrder.device_pk == anomaly.device_pk, WorkOrder.rule == anomaly.rule,
+        WorkOrder.condition_active.is_(False),
+        WorkOrder.condition_cleared_at == anomaly.at).limit(1))
+    return found is not None
+
+
+async def _closed_since_taken_in(session: AsyncSession, anomaly: Anomaly) -> int | None:
+    """A closed (or cancelled) work order of the device and rule last detected by this very
+    anomaly, if there is one."""
+    found: int | None = await session.scalar(select(WorkOrder.id).where(
+        WorkOrder.device_pk == anomaly.device_pk, WorkOrder.rule == anomaly.rule,
+        WorkOrder.status.in_(CLOSED_STATUSES),
+        WorkOrder.last_detected_at == anomaly.at).limit(1))
+    return found

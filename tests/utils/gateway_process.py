@@ -108,6 +108,8 @@ class LeakStream:
     devices: int
     rate: float
     publishers: int = 4
+    leaking: set[int] = field(default_factory=set)  # sensors (by number) that report leak=true
+    leaked: set[int] = field(default_factory=set)  # those that did send one
     sent: int = 0
     base_ms: int = field(default_factory=lambda: (int(time.time()) - 3600) * 1000)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -119,6 +121,12 @@ class LeakStream:
         async with asyncio.TaskGroup() as tasks:
             for _ in range(self.publishers):
                 tasks.create_task(self._publish(limit))
+
+    def payload(self, device: int, seq: int) -> str:
+        leak = device in self.leaking
+        if leak:
+            self.leaked.add(device)
+        return json.dumps({"seq": seq, "ts": self.base_ms + seq, "leak": leak})
 
     async def _publish(self, limit: int | None) -> None:
         async with aiomqtt.Client(self.broker.host, self.broker.port) as client:
@@ -135,7 +143,7 @@ class LeakStream:
         """The topic and payload of the `index`-th message."""
         device, seq = index % self.devices, index // self.devices
         return (f"estates/{self.estate_id}/leak_sensor/leak-{device}/telemetry",
-                json.dumps({"seq": seq, "ts": self.base_ms + seq, "leak": False}))
+                self.payload(device, seq))
 
     async def pace(self) -> None:
         started, before = self._rate_from

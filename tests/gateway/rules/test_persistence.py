@@ -47,7 +47,7 @@ async def _stage(sessions: async_sessionmaker[AsyncSession], clock: ManualClock,
 async def _tick(stage: RuleStage, clock: ManualClock, seconds: float) -> None:
     set_clock(clock, seconds)
     await stage.tick()
-    await stage.outbox.drain()
+    await stage.settle()
 
 
 async def _saved(sessions: async_sessionmaker[AsyncSession],
@@ -84,7 +84,7 @@ async def test_a_for_run_interrupted_by_a_restart_fires_on_time(
     await again.on_reading(gate, telemetry(gate, 130, **GATE_OPEN))
     await _tick(again, clock, 500)
     await again.on_reading(gate, telemetry(gate, 501, position="closed", loop_occupied=False))
-    await again.outbox.drain()
+    await again.settle()
     assert kinds(sink.received, "stuck_open") == [("stuck_open", "raised"),
                                                   ("stuck_open", "cleared")]
     await again.flush()
@@ -100,7 +100,7 @@ async def test_silence_and_offline_survive_a_restart(
     before = await _stage(sessions, clock, sink)
     await before.on_reading(light, telemetry(light, 0, state="off"))
     await before.on_status(leak, status(leak, 0, online=False))
-    await before.outbox.drain()
+    await before.settle()
     await before.flush()
 
     after = await _stage(sessions, clock, sink)
@@ -132,7 +132,7 @@ async def test_estate_overrides_change_rules_and_are_refreshed(
     for device in (leak, other_leak):
         await stage.on_reading(device, telemetry(device, 0, leak=True, battery=25))
     await stage.on_reading(charger, telemetry(charger, 0, temperature_c=55.0))
-    await stage.outbox.drain()
+    await stage.settle()
     assert sorted((one.device_pk, one.rule, one.priority) for one in sink.received) == sorted([
         (leak.pk, "low_battery", Priority.P3), (other_leak.pk, "water_leak", Priority.P1),
         (charger.pk, "overheating", Priority.P1)])
@@ -142,5 +142,5 @@ async def test_estate_overrides_change_rules_and_are_refreshed(
                                                          RuleOverride.rule == "water_leak"))
     await stage.refresh_overrides()
     await stage.on_reading(leak, telemetry(leak, 10, leak=True, battery=25))
-    await stage.outbox.drain()
+    await stage.settle()
     assert kinds(sink.of("water_leak")) == [("water_leak", "raised")] * 2

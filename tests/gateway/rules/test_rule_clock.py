@@ -170,9 +170,9 @@ class CountingEngine(RuleEngine):
 
     ticks = 0
 
-    def due(self, now_ns: int) -> list[Anomaly]:
+    def due(self, now_ns: int, limit: int | None = None) -> list[Anomaly]:
         self.ticks += 1
-        return super().due(now_ns)
+        return super().due(now_ns, limit)
 
 
 async def test_the_ticker_sleeps_while_nothing_is_due_and_wakes_on_time(
@@ -181,10 +181,11 @@ async def test_the_ticker_sleeps_while_nothing_is_due_and_wakes_on_time(
                                   Category.SIMPLE), Comparison("state", Op.EQ, "on"), for_s=0.3)
     engine = CountingEngine({"voice_light": RuleSet((rule,), 60)})
     sink = CollectingSink()
-    stage = RuleStage(engine, AnomalyOutbox(sink), sessions, clock=SystemClock(),
-                      flush_interval_s=0.5, refresh_s=30, tick_s=0.05)
+    stage = RuleStage(engine, AnomalyOutbox(sink, sessions), sessions, clock=SystemClock(),
+                      flush_interval_s=0.02, refresh_s=30, tick_s=0.05)
     ticker = asyncio.create_task(stage.run_ticker())
     outbox = asyncio.create_task(stage.outbox.run())
+    flusher = asyncio.create_task(stage.run_flusher())
     try:
         await asyncio.sleep(0.3)
         assert engine.ticks == 0
@@ -197,6 +198,6 @@ async def test_the_ticker_sleeps_while_nothing_is_due_and_wakes_on_time(
         assert 0.3 <= fired_after_s < 0.45
         assert engine.ticks <= 0.3 / 0.05 + 2
     finally:
-        ticker.cancel()
-        outbox.cancel()
-        await asyncio.gather(ticker, outbox, return_exceptions=True)
+        for task in (ticker, outbox, flusher):
+            task.cancel()
+        await asyncio.gather(ticker, outbox, flusher, return_exceptions=True)

@@ -159,3 +159,35 @@ async def test_a_condition_back_after_resolve_reopens_the_work_order_with_new_de
     assert work_order.ack_due_at == back.at + timedelta(minutes=5)
     assert [e.kind for e in work_order.events][-2:] == [EventKind.RECURRED, EventKind.REOPENED]
     assert work_order.events[-1].actor == SENSOR.name
+
+
+async def test_a_clear_delivered_twice_is_recorded_once(
+        sessions: Sessions, estate_id: str, pks: dict[str, int]) -> None:
+    dry = leak(estate_id, pks["leak-1"], seconds=30, kind=AnomalyKind.CLEARED)
+    async with sessions.begin() as session:
+        raised = await intake(session, leak(estate_id, pks["leak-1"]), now=T0)
+    results = []
+    for attempt in range(2):  # the gateway's outbox redelivers after a crash
+        async with sessions.begin() as session:
+            results.append(await intake(session, dry, now=T0 + timedelta(seconds=attempt)))
+    assert [result.duplicate for result in results] == [False, True]
+    assert await kinds(sessions, raised.work_order_id or 0) == [EventKind.RAISED,
+                                                                EventKind.CLEARED]
+
+
+async def test_a_raise_redelivered_after_its_work_order_was_cancelled_opens_none(
+        sessions: Sessions, estate_id: str, pks: dict[str, int]) -> None:
+    wet = leak(estate_id, pks["leak-1"])
+    async with sessions.begin() as session:
+        first = await intake(session, wet, now=T0)
+    async with sessions.begin() as session:  # staff cancel it while the gateway is down
+        await transition(session, first.work_order_id or 0, Action.CANCEL, actor=DISPATCHER,
+                         now=T0, confirm=True)
+    async with sessions.begin() as session:
+        again = await intake(session, wet, now=T0 + timedelta(minutes=5))
+    assert (again.created, again.duplicate, again.work_order_id) == (
+        False, True, first.work_order_id)
+    async with sessions() as session:
+        orders = await session.scalar(select(func.count(WorkOrder.id)).where(
+            WorkOrder.device_pk == pks["leak-1"]))
+    assert orders == 1
