@@ -90,6 +90,7 @@ class AnomalyOutbox:
         self._retry_delays_s = retry_delays_s
         self._retry_round_s = retry_round_s
         self._added = asyncio.Event()
+        self._last_save: asyncio.Event | None = None
         self._delivering = Shielded()
         self._ongoing: dict[tuple[int, str], Anomaly] = {}
 
@@ -100,6 +101,13 @@ class AnomalyOutbox:
 
     def wake(self) -> None:
         self._added.set()
+
+    def expect_last_save(self) -> asyncio.Event:
+        """At shutdown, wait (within DRAIN_TIMEOUT_S) for the event returned here before the
+        last delivery: the rule stage's final flush saves rows that must go too, so a clean
+        stop hands every anomaly to the intake instead of leaving it for the next start."""
+        self._last_save = asyncio.Event()
+        return self._last_save
 
     def add_ongoing(self, anomalies: Iterable[Anomaly]) -> None:
         """ONGOING notices whose raise (if any) is saved: the newest per device and rule."""
@@ -125,6 +133,8 @@ class AnomalyOutbox:
             await self._delivering.settle()
             with contextlib.suppress(Exception, TimeoutError):
                 async with asyncio.timeout(DRAIN_TIMEOUT_S):
+                    if self._last_save is not None:
+                        await self._last_save.wait()
                     await self.drain()
             raise
 

@@ -120,7 +120,9 @@ class RuleStage:
 
     def background(self) -> dict[str, Coroutine[Any, Any, None]]:
         """The stage's long-running loops, by task name, for the gateway's TaskGroup."""
-        return {"rule-ticker": self.run_ticker(), "rule-state-flusher": self.run_flusher(),
+        last_save = self.outbox.expect_last_save()
+        return {"rule-ticker": self.run_ticker(),
+                "rule-state-flusher": self.run_flusher(last_save),
                 "anomaly-outbox": self.outbox.run(),
                 "rule-overrides-refresh": self.run_override_refresh()}
 
@@ -226,9 +228,10 @@ class RuleStage:
             return 0.0
         return min(max((due_ns - self.clock.now_ns()) / NS_PER_S, 0.0), self._tick_s)
 
-    async def run_flusher(self) -> None:
+    async def run_flusher(self, last_save: asyncio.Event | None = None) -> None:
         """Flush every `flush_interval_s`, or `ACK_FLUSH_DELAY_S` after a message started
-        waiting for one; on cancel, let a flush in flight finish and flush once more."""
+        waiting for one; on cancel, let a flush in flight finish, flush once more, and set
+        `last_save` (the outbox delivers after it)."""
         in_flight = Shielded()
         try:
             while True:
@@ -239,8 +242,12 @@ class RuleStage:
                     log.warning("could not save rule effects (%s); retrying", exc)
                     await asyncio.sleep(FLUSH_RETRY_DELAY_S)
         except asyncio.CancelledError:
-            await in_flight.settle()
-            await self.flush()
+            try:
+                await in_flight.settle()
+                await self.flush()
+            finally:
+                if last_save is not None:
+                    last_save.set()
             raise
 
     async def _flush_due(self) -> None:
