@@ -45,7 +45,7 @@ from tests.fixtures.processes import free_port, require_binary, running
 
 ESTATEOPS = Path(sys.executable).with_name("estateops")
 DEPLOY_CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "mosquitto.conf"
-PUBLISH_WINDOW = 20_000  # unacknowledged publishes: paho's outgoing queue stays small
+PUBLISH_WINDOW = 1_000  # unacknowledged publishes: paho scans its outgoing queue per PUBACK
 DRAIN_TIMEOUT_S = 600.0
 
 
@@ -267,7 +267,7 @@ def gateways(envs: Sequence[dict[str, str]], work: Path,
 
 def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     out.mkdir(parents=True, exist_ok=True)
-    uvx = Path(sys.executable).resolve().parents[2] / ".tools" / "bin" / "uvx"
+    uvx = Path(sys.executable).parents[2] / ".tools" / "bin" / "uvx"  # .venv/bin/python
     return subprocess.Popen([str(uvx), "py-spy", "record", "-r", "200", "-f", "raw",
                              "-o", str(out / f"gateway-{pid}.txt"), "-p", str(pid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

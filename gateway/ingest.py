@@ -6,10 +6,14 @@ Independent of MQTT, so it is tested by calling `handle` directly.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 
+from connectors.mqtt import Delivery
+from core.telemetry import Point
 from core.topic import Channel, Topic, TopicError
 from device_profiles import ProfileSet
 from gateway import metrics
@@ -50,20 +54,39 @@ class Ingestor:
                      ack: Ack | None = None) -> Outcome:
         """Ingest one message; `ack` is called once every point queued so far (this
         message's included) is in the store: a duplicate's original may still be queued."""
-        try:
-            outcome = await self._ingest(topic_name, payload, received_ns)
-        except Rejected as rejection:
-            self._reject(topic_name, payload, received_ns, rejection.reason, rejection.detail)
-            outcome = Outcome.REJECTED
-        except Exception as exc:  # a bug must cost one message, never the gateway
-            log.exception("failed to ingest a message on %s", topic_name)
-            self._reject(topic_name, payload, received_ns, RejectReason.internal_error, repr(exc))
-            outcome = Outcome.REJECTED
+        points: list[Point] = []
+        outcome = await self._examine(topic_name, payload, received_ns, points)
+        await self.writer.put(points)
         if ack is not None:
             self.writer.when_written(ack)
         return outcome
 
-    async def _ingest(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Ingest messages in order as `handle` does, their points queued in one go; each
+        message's ack is called once every point of the batch (and before it) is stored."""
+        points: list[Point] = []
+        outcomes = [await self._examine(delivery.topic, delivery.payload,
+                                        delivery.received_ns, points)
+                    for delivery in deliveries]
+        await self.writer.put(points)
+        self.writer.when_written(partial(_acknowledge_all, [d.ack for d in deliveries]))
+        return outcomes
+
+    async def _examine(self, topic_name: str, payload: bytes, received_ns: int,
+                       points: list[Point]) -> Outcome:
+        """Ingest one message, adding its points (if any) to `points`; a bad one is
+        dead-lettered."""
+        try:
+            return await self._ingest(topic_name, payload, received_ns, points)
+        except Rejected as rejection:
+            self._reject(topic_name, payload, received_ns, rejection.reason, rejection.detail)
+        except Exception as exc:  # a bug must cost one message, never the gateway
+            log.exception("failed to ingest a message on %s", topic_name)
+            self._reject(topic_name, payload, received_ns, RejectReason.internal_error, repr(exc))
+        return Outcome.REJECTED
+
+    async def _ingest(self, topic_name: str, payload: bytes, received_ns: int,
+                      points: list[Point]) -> Outcome:
         try:
             topic = Topic.parse(topic_name)
         except TopicError as exc:
@@ -90,7 +113,7 @@ class Ingestor:
             metrics.MESSAGES_DUPLICATE.inc()
             return Outcome.DUPLICATE
         assert profile is not None  # decode_message rejects a missing profile
-        await self.writer.put(reading_to_points(decoded, profile))
+        points.extend(reading_to_points(decoded, profile))
         self._remember(device.pk, decoded)
         if self.rules is not None:
             await self.rules.on_reading(device, decoded)
@@ -117,3 +140,8 @@ class Ingestor:
             estate_id=(estate_id or None) and estate_id[:64],
             device_id=(device_id or None) and device_id[:64],
         )
+
+
+def _acknowledge_all(acks: Sequence[Ack]) -> None:
+    for ack in acks:
+        ack()
