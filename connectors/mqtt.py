@@ -288,37 +288,96 @@ async def consume_acked(settings: MqttSettings, handle: AckedHandler,
     await consume_batches(settings, handle_batch, connected, connected_gauge=connected_gauge)
 
 
-class _ReadAhead:
-    """The broker's socket, read in large chunks. paho reads a packet a few bytes at a time
-    (one recv per header byte): several system calls per message, most of a bare
-    subscriber's time. paho sees `pending()` bytes and keeps reading without a select."""
+RawPublish = Callable[[int, int, bytes, bytes], None]  # qos, message id, topic, payload
+_PUBLISH = 3  # MQTT control packet types (the high nibble of a packet's first byte)
 
-    def __init__(self, sock: Any) -> None:
+
+class _PublishSplitter:
+    """The broker's socket, read in large chunks, its PUBLISH packets parsed here (MQTT
+    3.1.1: no properties) and handed to `on_publish`; every other packet (CONNACK, SUBACK,
+    PINGRESP) is left for paho to read. paho reads a packet a few bytes at a time and
+    builds objects and callbacks for each: most of a bare paho subscriber's time."""
+
+    def __init__(self, sock: Any, on_publish: RawPublish) -> None:
         self._sock = sock
-        self._buffer = b""
-        self._position = 0
+        self._on_publish = on_publish
+        self._rest = b""  # an incomplete packet at the end of the last read
+        self._for_paho = bytearray()
+        self._closed = False
 
     def recv(self, size: int) -> bytes:
-        if self._position >= len(self._buffer):
-            chunk = self._sock.recv(READ_AHEAD_BYTES)  # BlockingIOError: paho's to handle
-            if not chunk:
+        """paho's read: the next bytes of a packet that is not a PUBLISH."""
+        if not self._for_paho and not self._closed:
+            self._read_socket()
+        if not self._for_paho:
+            if self._closed:
                 return b""  # the broker closed the connection
-            self._buffer, self._position = chunk, 0
-        start = self._position
-        self._position = min(start + size, len(self._buffer))
-        return self._buffer[start:self._position]
+            raise BlockingIOError  # only PUBLISH packets came: nothing for paho
+        piece = bytes(self._for_paho[:size])
+        del self._for_paho[:size]
+        return piece
+
+    def _read_socket(self) -> None:
+        chunk = self._sock.recv(READ_AHEAD_BYTES)  # BlockingIOError, SSL: paho's to handle
+        if not chunk:
+            self._closed = True
+            return
+        self._rest = self._split(self._rest + chunk if self._rest else chunk)
+
+    def _split(self, data: bytes) -> bytes:
+        """Dispatch every whole packet in `data`; return the incomplete rest."""
+        position, size = 0, len(data)
+        while size - position >= 2:
+            length, body = _remaining_length(data, position + 1)
+            if body < 0 or body + length > size:
+                break
+            end = body + length
+            if data[position] >> 4 == _PUBLISH:
+                self._publish(data[position], data, body, end)
+            else:
+                self._for_paho += data[position:end]
+            position = end
+        return data[position:]
+
+    def _publish(self, flags: int, data: bytes, body: int, end: int) -> None:
+        qos = (flags >> 1) & 3
+        topic_end = body + 2 + (data[body] << 8 | data[body + 1])
+        message_id = 0
+        if qos:
+            message_id = data[topic_end] << 8 | data[topic_end + 1]
+        payload_start = topic_end + (2 if qos else 0)
+        self._on_publish(qos, message_id, data[body + 2:topic_end], data[payload_start:end])
 
     def pending(self) -> int:
         inner = getattr(self._sock, "pending", None)  # TLS: decrypted, not yet read
-        return len(self._buffer) - self._position + (inner() if inner is not None else 0)
+        return len(self._for_paho) + (inner() if inner is not None else 0)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
 
-class _ReadAheadClient(paho.Client):
+def _remaining_length(data: bytes, start: int) -> tuple[int, int]:
+    """A fixed header's remaining length and where the packet's body starts (-1: the
+    length is not all there yet)."""
+    length, shift = 0, 0
+    for index in range(start, min(start + 4, len(data))):
+        byte = data[index]
+        length |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return length, index + 1
+        shift += 7
+    if len(data) - start >= 4:
+        raise ConnectionError("malformed MQTT remaining length")
+    return 0, -1
+
+
+class _SplittingClient(paho.Client):
+    """A paho client whose PUBLISH packets go to `on_raw_publish`, not its callbacks."""
+
+    on_raw_publish: RawPublish
+
     def _create_socket(self) -> Any:
-        return _ReadAhead(super()._create_socket())
+        return _PublishSplitter(super()._create_socket(), self.on_raw_publish)
 
 
 class _BatchReader:
@@ -364,8 +423,9 @@ class _BatchReader:
     def _client(self) -> paho.Client:
         broker = self._settings.broker_options()
         # One paho client per connection: an ack that outlives its connection goes nowhere.
-        client = _ReadAheadClient(CallbackAPIVersion.VERSION2, client_id=broker.client_id,
+        client = _SplittingClient(CallbackAPIVersion.VERSION2, client_id=broker.client_id,
                                   clean_session=False, protocol=paho.MQTTv311)
+        client.on_raw_publish = partial(self._on_publish, client)
         client.manual_ack_set(True)
         if broker.username is not None:
             client.username_pw_set(broker.username, broker.password)
@@ -374,7 +434,6 @@ class _BatchReader:
                 cafile=str(broker.ca_file) if broker.ca_file else None))
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
         return client
 
     def _serve(self, client: paho.Client) -> str:
@@ -395,7 +454,7 @@ class _BatchReader:
     @staticmethod
     def _buffered(client: paho.Client) -> bool:
         sock = client.socket()
-        return isinstance(sock, _ReadAhead) and sock.pending() > 0
+        return isinstance(sock, _PublishSplitter) and sock.pending() > 0
 
     def _hand_over(self) -> None:
         if self._batch:
@@ -406,14 +465,15 @@ class _BatchReader:
         acks = self._acks
         if not acks:
             return
-        # Queued under paho's callback lock, paho writes them all in one go below rather
-        # than one send per PUBACK; in the order they were made.
-        with client._in_callback_mutex:
-            while acks:
-                owner, mid = acks.popleft()
-                if owner is client:
-                    client.ack(mid, 1)
-        client.loop_write()
+        pubacks = bytearray()
+        while acks:
+            owner, message_id = acks.popleft()
+            if owner is client:
+                pubacks += _PUBACK_HEADER + message_id.to_bytes(2, "big")
+        if pubacks:
+            # All of them as one write, after what paho queued before, in the order they
+            # were made: paho.ack() would queue and send each PUBACK on its own.
+            client._packet_queue(paho.PUBACK, pubacks, 0, 0)
 
     def _call_soon(self, callback: Callable[..., object], *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the event loop is closed: we are done
@@ -437,20 +497,15 @@ class _BatchReader:
         self._backoff = INITIAL_BACKOFF_S
         self._call_soon(self._connection_changed, True)
 
-    def _on_message(self, client: paho.Client, _userdata: object,
-                    message: paho.MQTTMessage) -> None:
-        ack = _nothing_to_acknowledge
-        if message.qos:
-            ack = partial(self._acks.append, (client, message.mid))
-        self._batch.append(Delivery(_topic_text(message), bytes(message.payload),
-                                    time.time_ns(), ack))
+    def _on_publish(self, client: paho.Client, qos: int, message_id: int, topic: bytes,
+                    payload: bytes) -> None:
+        ack = partial(self._acks.append, (client, message_id)) if qos else (
+            _nothing_to_acknowledge)
+        self._batch.append(Delivery(topic.decode(errors="replace"), payload, time.time_ns(),
+                                    ack))
 
 
-def _topic_text(message: paho.MQTTMessage) -> str:
-    try:
-        return message.topic
-    except UnicodeDecodeError:  # the topic check rejects it as a bad topic
-        return repr(message._topic)
+_PUBACK_HEADER = bytes([paho.PUBACK, 2])
 
 
 def _nothing_to_acknowledge() -> None:
