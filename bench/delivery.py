@@ -286,7 +286,7 @@ def gateways(envs: Sequence[dict[str, str]], work: Path,
 def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     out.mkdir(parents=True, exist_ok=True)
     uvx = Path(sys.executable).parents[2] / ".tools" / "bin" / "uvx"  # .venv/bin/python
-    return subprocess.Popen([str(uvx), "py-spy", "record", "-r", "200", "-f", "raw",
+    return subprocess.Popen([str(uvx), "py-spy", "record", "--gil", "-r", "200", "-f", "raw",
                              "-o", str(out / f"gateway-{pid}.txt"), "-p", str(pid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
