@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
+
+from prometheus_client import Counter
 
 from connectors.mqtt import Delivery
 from core.telemetry import Point
@@ -88,10 +90,10 @@ class Ingestor:
     async def _ingest(self, topic_name: str, payload: bytes, received_ns: int,
                       points: list[Point]) -> Outcome:
         try:
-            topic = Topic.parse(topic_name)
+            topic = _parse_topic(topic_name)
         except TopicError as exc:
             raise Rejected(RejectReason.bad_topic, str(exc)[:MAX_DETAIL_CHARS]) from exc
-        metrics.MESSAGES_RECEIVED.labels(channel=topic.channel).inc()
+        _received(topic.channel).inc()
         device = await self.directory.lookup(topic.estate_id, topic.device_id)
         if device is None or not device.enabled:
             raise Rejected(RejectReason.unknown_device,
@@ -140,6 +142,15 @@ class Ingestor:
             estate_id=(estate_id or None) and estate_id[:64],
             device_id=(device_id or None) and device_id[:64],
         )
+
+
+# A device's topic comes again and again: parse each once (a refused one is not kept).
+_parse_topic = lru_cache(maxsize=131_072)(Topic.parse)
+
+
+@lru_cache(maxsize=len(Channel))
+def _received(channel: Channel) -> Counter:
+    return metrics.MESSAGES_RECEIVED.labels(channel=channel)
 
 
 def _acknowledge_all(acks: Sequence[Ack]) -> None:
