@@ -30,17 +30,21 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
 
 from core.db import open_database
 from device_profiles import load_profiles
 from estateops.migrate import upgrade
 from registry.importer import import_estates
 from registry.schema import EstateFile
+from registry.tables import Device
+from services.workorders.tables import WorkOrder
 from tests.fixtures.influx import HttpServer, run_influxd, run_victoria_metrics
 from tests.fixtures.postgres import start_postgres
 from tests.fixtures.processes import free_port, require_binary, running
@@ -71,6 +75,7 @@ class Backlog:
     estate: str
     devices: int
     messages: int
+    probes: int = 0  # leak sensors `probe-NNN` besides the loaded ones (latency)
     base_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000 - 3_600_000)
 
     @property
@@ -87,8 +92,11 @@ class Backlog:
     def estate_file(self) -> EstateFile:
         return EstateFile.model_validate({"estates": [{
             "id": self.estate, "name": "压测小区",
-            "devices": [{"id": f"leak-{n:05d}", "type": "leak_sensor"}
-                        for n in range(self.devices)]}]})
+            "devices": [{"id": name, "type": "leak_sensor"} for name in self.device_ids()]}]})
+
+    def device_ids(self) -> list[str]:
+        return ([f"leak-{n:05d}" for n in range(self.devices)]
+                + [f"probe-{n:03d}" for n in range(self.probes)])
 
 
 def paho_client(port: int, client_id: str, *, persistent: bool) -> mqtt.Client:
@@ -112,16 +120,20 @@ def open_session(port: int, client_id: str, topic_filter: str) -> None:
     client.loop_stop()
 
 
-def publish(port: int, backlog: Backlog, publishers: int = 2) -> float:
-    """Publish the backlog at QoS 1 from `publishers` processes; msg/s."""
+def publish(port: int, backlog: Backlog, publishers: int = 2,
+            rate: float | None = None) -> float:
+    """Publish the backlog at QoS 1 from `publishers` processes (at `rate` msg/s in all, or
+    as fast as they can); msg/s."""
     started = time.perf_counter()
+    share_rate = rate / publishers if rate else None
     with multiprocessing.Pool(publishers) as pool:
-        pool.starmap(publish_share, [(port, backlog, share, publishers)
+        pool.starmap(publish_share, [(port, backlog, share, publishers, share_rate)
                                      for share in range(publishers)])
     return backlog.messages / (time.perf_counter() - started)
 
 
-def publish_share(port: int, backlog: Backlog, share: int, shares: int) -> None:
+def publish_share(port: int, backlog: Backlog, share: int, shares: int,
+                  rate: float | None = None) -> None:
     """Publish every `shares`-th message from `share` at QoS 1, at most PUBLISH_WINDOW
     unacknowledged. One thread drives paho's loop: a publishing thread and paho's network
     thread would pass the GIL back and forth for every message."""
@@ -135,11 +147,13 @@ def publish_share(port: int, backlog: Backlog, share: int, shares: int) -> None:
     client.on_publish = on_publish
     numbers = range(share, backlog.messages, shares)
     sent = 0
+    started = time.perf_counter()
     while acknowledged < len(numbers):
-        while sent < len(numbers) and sent - acknowledged < PUBLISH_WINDOW:
+        due = len(numbers) if rate is None else int((time.perf_counter() - started) * rate)
+        while sent < min(due, len(numbers)) and sent - acknowledged < PUBLISH_WINDOW:
             client.publish(*backlog.message(numbers[sent]), qos=1)
             sent += 1
-        client.loop(timeout=0.1)
+        client.loop(timeout=0.1 if rate is None else 0.005)
     client.disconnect()
 
 
@@ -327,6 +341,83 @@ def gateway_rate(servers: Servers, store: Store, backlog: Backlog, client_ids: l
                   cpu_us_per_msg=cpu / max(landed, 1) * 1e6, rss_mb=rss)
 
 
+LOAD_SHARE = 0.8
+WORK_ORDER_WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Latency:
+    load_rate: float
+    achieved_rate: float
+    latencies_ms: list[float]
+    probes: int
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def leak_latency(servers: Servers, options: Options, work: Path, full_rate: float) -> Latency:
+    """Leak → work order while one gateway runs at LOAD_SHARE of `full_rate` (live QoS 1
+    load): PROBES sensors that never leaked send leak=true, spread over the load; each
+    latency is the work order's created_at (the gateway's clock) minus the publish time."""
+    rate = LOAD_SHARE * full_rate
+    backlog = Backlog(f"lat-{uuid.uuid4().hex[:6]}", options.devices,
+                      int(rate * options.latency_s), probes=options.probes)
+    asyncio.run(register(servers.database_url, backlog))
+    env = gateway_env(servers, influx_store(servers.influx), backlog,
+                      f"gw-lat-{backlog.estate}", work, (0, 1))
+    with gateways([env], work, None):
+        wait_for_log(work, 1, "subscribed to")
+        achieved: list[float] = []
+        load = threading.Thread(target=lambda: achieved.append(
+            publish(servers.mqtt_port, backlog, rate=rate)))
+        load.start()
+        sent_at = send_probes(servers.mqtt_port, backlog, options.latency_s)
+        load.join()
+        made = asyncio.run(wait_for_work_orders(servers.database_url, backlog))
+    latencies = [(made[device] - sent).total_seconds() * 1000
+                 for device, sent in sent_at.items() if device in made]
+    return Latency(rate, achieved[0] if achieved else 0.0, latencies, backlog.probes)
+
+
+def send_probes(port: int, backlog: Backlog, load_s: float) -> dict[str, datetime]:
+    """One leak per probe, spread over the middle 80 % of the load's `load_s`."""
+    client = paho_client(port, f"probe-{backlog.estate}", persistent=False)
+    client.loop_start()
+    time.sleep(0.1 * load_s)
+    interval = 0.8 * load_s / backlog.probes
+    sent_at: dict[str, datetime] = {}
+    for n in range(backlog.probes):
+        device = f"probe-{n:03d}"
+        now = datetime.now(UTC)
+        body = json.dumps({"ts": int(now.timestamp() * 1000), "leak": True, "battery": 90})
+        client.publish(f"estates/{backlog.estate}/leak_sensor/{device}/telemetry", body,
+                       qos=1).wait_for_publish(10)
+        sent_at[device] = now
+        time.sleep(interval)
+    client.loop_stop()
+    client.disconnect()
+    return sent_at
+
+
+async def wait_for_work_orders(database_url: str, backlog: Backlog) -> dict[str, datetime]:
+    """The probes' water_leak work orders (device id → created_at), once all are made or
+    WORK_ORDER_WAIT_S has passed."""
+    query = (select(Device.device_id, WorkOrder.created_at)
+             .join(WorkOrder, WorkOrder.device_pk == Device.id)
+             .where(Device.estate_id == backlog.estate, Device.device_id.like("probe-%"),
+                    WorkOrder.rule == "water_leak"))
+    deadline = time.monotonic() + WORK_ORDER_WAIT_S
+    async with open_database(database_url) as sessions:
+        while True:
+            async with sessions() as session:
+                made: dict[str, datetime] = dict((await session.execute(query)).all())
+            if len(made) >= backlog.probes or time.monotonic() > deadline:
+                return made
+            await asyncio.sleep(0.5)
+
+
 async def register(database_url: str, backlog: Backlog) -> None:
     async with open_database(database_url) as sessions:
         await import_estates(sessions, backlog.estate_file(), load_profiles())
@@ -360,6 +451,9 @@ class Options:
     size_messages: int
     gateways: int
     profile: Path | None
+    latency: bool = True
+    latency_s: float = 40.0
+    probes: int = 100
 
 
 def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
@@ -431,21 +525,47 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--size-messages", type=int, default=100_000)
     parser.add_argument("--gateways", type=int, default=1, help="gateway processes")
     parser.add_argument("--profile", type=Path, help="py-spy raw profiles of the gateway here")
+    parser.add_argument("--no-latency", dest="latency", action="store_false",
+                        help="skip leak → work order at 80 %% load")
+    parser.add_argument("--latency-seconds", type=float, default=40.0,
+                        help="how long the 80 %% load runs")
+    parser.add_argument("--probes", type=int, default=100, help="leaks sent during it")
     args = parser.parse_args(argv)
     return Options(args.messages, args.devices,
                    [int(size) for size in args.sizes.split(",") if size.strip()],
-                   args.size_messages, args.gateways, args.profile)
+                   args.size_messages, args.gateways, args.profile, args.latency,
+                   args.latency_seconds, args.probes)
 
 
-def run(options: Options) -> tuple[list[Result], list[tuple[int, Result]]]:
+@dataclass
+class Report:
+    throughput: list[Result]
+    latency: Latency | None
+    by_size: list[tuple[int, Result]]
+
+
+def run(options: Options) -> Report:
     with tempfile.TemporaryDirectory(prefix="estateops-bench-") as tmp, \
             servers(Path(tmp)) as running_servers:
         results = throughput(running_servers, options, Path(tmp))
         print_throughput(results, options)
+        latency = None
+        if options.latency:
+            latency = leak_latency(running_servers, options, Path(tmp), results[2].rate)
+            print_latency(latency)
         by_size = sizes(running_servers, options, Path(tmp))
         if by_size:
             print_sizes(by_size)
-        return results, by_size
+        return Report(results, latency, by_size)
+
+
+def print_latency(latency: Latency) -> None:
+    print(f"\nleak → work order, {latency.probes} probes while one gateway takes "
+          f"{latency.load_rate:,.0f} msg/s ({LOAD_SHARE:.0%} of its rate above; the "
+          f"publishers achieved {latency.achieved_rate:,.0f}): made "
+          f"{len(latency.latencies_ms)} of {latency.probes}, "
+          f"p50 {latency.percentile(0.5):,.0f} ms, p99 {latency.percentile(0.99):,.0f} ms, "
+          f"max {max(latency.latencies_ms, default=0):,.0f} ms", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
