@@ -447,6 +447,7 @@ class _BatchReader:
             self._hand_over()
             self._send_acks(client)
         if self._stopping.is_set():
+            self._send_acks(client)  # what the pipeline acknowledged while stopping
             client.disconnect()
             return "stopping"
         return paho.error_string(code)
