@@ -341,12 +341,12 @@ def gateway_rate(servers: Servers, store: Store, backlog: Backlog, client_ids: l
                   cpu_us_per_msg=cpu / max(landed, 1) * 1e6, rss_mb=rss)
 
 
-LOAD_SHARE = 0.8
 WORK_ORDER_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
 class Latency:
+    load_share: float
     load_rate: float
     achieved_rate: float
     latencies_ms: list[float]
@@ -358,10 +358,11 @@ class Latency:
 
 
 def leak_latency(servers: Servers, options: Options, work: Path, full_rate: float) -> Latency:
-    """Leak → work order while one gateway runs at LOAD_SHARE of `full_rate` (live QoS 1
-    load): PROBES sensors that never leaked send leak=true, spread over the load; each
-    latency is the work order's created_at (the gateway's clock) minus the publish time."""
-    rate = LOAD_SHARE * full_rate
+    """Leak → work order while one gateway runs at `options.load_share` of `full_rate` (live
+    QoS 1 load): `options.probes` sensors that never leaked send leak=true, spread over the
+    load; each latency is the work order's created_at (the gateway's clock) minus the
+    publish time."""
+    rate = options.load_share * full_rate
     backlog = Backlog(f"lat-{uuid.uuid4().hex[:6]}", options.devices,
                       int(rate * options.latency_s), probes=options.probes)
     asyncio.run(register(servers.database_url, backlog))
@@ -378,7 +379,8 @@ def leak_latency(servers: Servers, options: Options, work: Path, full_rate: floa
         made = asyncio.run(wait_for_work_orders(servers.database_url, backlog))
     latencies = [(made[device] - sent).total_seconds() * 1000
                  for device, sent in sent_at.items() if device in made]
-    return Latency(rate, achieved[0] if achieved else 0.0, latencies, backlog.probes)
+    return Latency(options.load_share, rate, achieved[0] if achieved else 0.0, latencies,
+                   backlog.probes)
 
 
 def send_probes(port: int, backlog: Backlog, load_s: float) -> dict[str, datetime]:
@@ -454,6 +456,7 @@ class Options:
     latency: bool = True
     latency_s: float = 40.0
     probes: int = 100
+    load_share: float = 0.8
 
 
 def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
@@ -526,15 +529,17 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--gateways", type=int, default=1, help="gateway processes")
     parser.add_argument("--profile", type=Path, help="py-spy raw profiles of the gateway here")
     parser.add_argument("--no-latency", dest="latency", action="store_false",
-                        help="skip leak → work order at 80 %% load")
+                        help="skip leak → work order under load")
     parser.add_argument("--latency-seconds", type=float, default=40.0,
                         help="how long the 80 %% load runs")
     parser.add_argument("--probes", type=int, default=100, help="leaks sent during it")
+    parser.add_argument("--load-share", type=float, default=0.8,
+                        help="the load, as a share of the gateway's backlog rate")
     args = parser.parse_args(argv)
     return Options(args.messages, args.devices,
                    [int(size) for size in args.sizes.split(",") if size.strip()],
                    args.size_messages, args.gateways, args.profile, args.latency,
-                   args.latency_seconds, args.probes)
+                   args.latency_seconds, args.probes, args.load_share)
 
 
 @dataclass
@@ -561,7 +566,7 @@ def run(options: Options) -> Report:
 
 def print_latency(latency: Latency) -> None:
     print(f"\nleak → work order, {latency.probes} probes while one gateway takes "
-          f"{latency.load_rate:,.0f} msg/s ({LOAD_SHARE:.0%} of its rate above; the "
+          f"{latency.load_rate:,.0f} msg/s ({latency.load_share:.0%} of its rate above; the "
           f"publishers achieved {latency.achieved_rate:,.0f}): made "
           f"{len(latency.latencies_ms)} of {latency.probes}, "
           f"p50 {latency.percentile(0.5):,.0f} ms, p99 {latency.percentile(0.99):,.0f} ms, "
