@@ -296,8 +296,10 @@ def reading_to_points(reading: Reading, profile: DeviceProfile) -> list[Point]:
     if reading.event is not None:
         fields["occurred"] = True
     time_ns = storage_time_ns(reading)
-    return [Point(measurement=measurement, tags=tags, fields=point_fields, time_ns=time_ns)
-            for point_fields in (fields, dict(reading.extras)) if point_fields]
+    points = [Point(measurement, tags, fields, time_ns)] if fields else []
+    if reading.extras:
+        points.append(Point(measurement, tags, dict(reading.extras), time_ns))
+    return points
 
 
 def storage_time_ns(reading: Reading) -> int:
