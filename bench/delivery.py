@@ -256,9 +256,8 @@ def gateway_env(servers: Servers, store: Store, backlog: Backlog, client_id: str
            "ESTATEOPS_MQTT__URL": f"mqtt://127.0.0.1:{servers.mqtt_port}",
            "ESTATEOPS_MQTT__TOPIC": backlog.topic_filter, **store.env}
     index, count = partition
-    if count > 1:  # the partitioned gateways' settings (GatewaySettings.partition)
-        env["ESTATEOPS_GATEWAY__PARTITION__INDEX"] = str(index)
-        env["ESTATEOPS_GATEWAY__PARTITION__COUNT"] = str(count)
+    if count > 1:  # partitioned gateways: GatewaySettings.partition, "index/count"
+        env["ESTATEOPS_GATEWAY__PARTITION"] = f"{index}/{count}"
     return env
 
 
