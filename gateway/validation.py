@@ -11,6 +11,7 @@ import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
@@ -99,7 +100,7 @@ class FieldCheck:
     keys: tuple[str, ...]  # the name, then its synonyms: the model's alias order
     required: bool
     nullable: bool
-    plain: Callable[[object], bool]
+    plain: Callable[[Any], Any]  # the value the model would return, or NOT_PLAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +134,13 @@ class PayloadModel:
                     return None
                 continue
             value = data[key]
-            if not (check.nullable if value is None else check.plain(value)):
-                return None
+            if value is None:
+                if not check.nullable:
+                    return None
+            else:
+                value = check.plain(value)
+                if value is NOT_PLAIN:
+                    return None
             values[check.canonical] = value
         return values
 
@@ -189,25 +195,40 @@ def _field(name: str, spec: FieldSpec) -> tuple[Any, FieldInfo]:
                                  validation_alias=AliasChoices(name, *spec.synonyms))
 
 
-def _plain_check(spec: FieldSpec) -> Callable[[object], bool]:
-    """What the model surely takes unchanged for `spec` (a subset of what it accepts)."""
+NOT_PLAIN: Any = object()
+_EXACT_FLOAT_INT = 2**53  # an int the model turns into a float with no rounding
+
+
+def _plain_check(spec: FieldSpec) -> Callable[[Any], Any]:
+    """The value the model surely returns for `spec`, or NOT_PLAIN to ask the model (a
+    subset of what it accepts)."""
     low, high = spec.min, spec.max
     if spec.type is FieldType.BOOL:
-        return lambda value: type(value) is bool
+        return lambda value: value if type(value) is bool else NOT_PLAIN
     if spec.type is FieldType.INT:
         int_low = INT64_MIN if low is None else low
         int_high = INT64_MAX if high is None else high
-        return lambda value: type(value) is int and int_low <= value <= int_high
+        return lambda value: (value if type(value) is int and int_low <= value <= int_high
+                              else NOT_PLAIN)
     if spec.type is FieldType.FLOAT:
-        return lambda value: (type(value) is float and math.isfinite(value)
-                              and (low is None or value >= low)
-                              and (high is None or value <= high))
+        return partial(_plain_float, low=low, high=high)
     if spec.type is FieldType.STRING:
         longest = spec.max_length
-        return lambda value: (type(value) is str and len(value) <= longest
-                              and value.isascii())
+        return lambda value: (value if type(value) is str and len(value) <= longest
+                              and value.isascii() else NOT_PLAIN)
     allowed = frozenset(spec.values or ())
-    return lambda value: type(value) is str and value in allowed
+    return lambda value: value if type(value) is str and value in allowed else NOT_PLAIN
+
+
+def _plain_float(value: Any, *, low: float | None, high: float | None) -> Any:
+    """A finite float, or an int the model turns into the same float, inside the bounds."""
+    if type(value) is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+        value = float(value)
+    elif type(value) is not float or not math.isfinite(value):
+        return NOT_PLAIN
+    if (low is not None and value < low) or (high is not None and value > high):
+        return NOT_PLAIN
+    return value
 
 
 def _field_check(name: str, spec: FieldSpec) -> FieldCheck:
