@@ -409,7 +409,13 @@ class _BatchReader:
             except (OSError, ssl.SSLError) as exc:
                 self._wait_to_reconnect(f"cannot connect: {exc}")
                 continue
-            reason = self._serve(client)
+            try:
+                reason = self._serve(client)
+            except Exception as exc:  # a bug costs a reconnect, never the consumer
+                log.exception("MQTT reader failed")
+                reason = repr(exc)
+                with contextlib.suppress(Exception):
+                    client.disconnect()
             self._call_soon(self._connection_changed, False)
             if not self._stopping.is_set():
                 self._wait_to_reconnect(reason)
