@@ -9,14 +9,20 @@ import contextlib
 import logging
 import random
 import ssl
+import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import aiomqtt
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
@@ -31,6 +37,7 @@ Deliver = Callable[[aiomqtt.Client, aiomqtt.Message], Awaitable[object]]
 # Devices reconnect within 1-2 s of a broker restart; a consumer that waits longer leaves
 # their messages queued (or, on a broker that lost the session, unread). Jittered 50-100 %.
 MAX_BACKOFF_S = 2.0
+INITIAL_BACKOFF_S = 0.5
 # Unbounded by default: where a message is acknowledged on receipt, a bound only trades
 # memory for loss; the gateway acknowledges after the store write (`consume_acked`), so the
 # broker's in-flight limit bounds its queue. The depth gauge shows what the queue holds.
@@ -215,39 +222,297 @@ async def consume(settings: MqttSettings, handle: MessageHandler,
                    manual_ack=False)
 
 
+class Delivery(NamedTuple):
+    """One message as the gateway's reader hands it over: call `ack` once its effects are
+    durable (never, and the broker redelivers it on the next connection)."""
+
+    topic: str
+    payload: bytes
+    received_ns: int
+    ack: Ack
+
+
+BatchHandler = Callable[[list[Delivery]], Awaitable[object]]
+# Acknowledgements wait at most this long for the reader thread when no message arrives.
+ACK_LATENCY_S = 0.01
+READ_AHEAD_BYTES = 256 * 1024
+MAX_BATCH = 5_000
+
+
+async def consume_batches(settings: MqttSettings, handle_batch: BatchHandler,
+                          connected: asyncio.Event | None = None, *,
+                          connected_gauge: Gauge | None = None) -> None:
+    """The gateway's consumer: its subscription on a persistent session, QoS 1 messages
+    acknowledged only when their `Delivery.ack` is called (paho's manual acknowledgement),
+    handed to `handle_batch` a list at a time until cancelled; survives the broker going
+    away (capped, jittered backoff).
+
+    A paho client in a thread of its own reads the socket in large chunks and hands every
+    read's messages to the event loop in one call: no task or callback per message. The
+    broker sends at most its `max_inflight_messages` unacknowledged messages and holds the
+    rest, so that limit bounds what waits here, and a slow store slows acknowledgement
+    instead of growing memory. Acknowledgements go back through the reader thread in the
+    order they are made; one made after its connection ended is dropped (the message comes
+    again on the next connection of the persistent session).
+    """
+    loop = asyncio.get_running_loop()
+    batches: asyncio.Queue[list[Delivery]] = asyncio.Queue()
+
+    def connection_changed(up: bool) -> None:
+        if connected_gauge is not None:
+            connected_gauge.set(1 if up else 0)
+        if connected is not None:
+            (connected.set if up else connected.clear)()
+
+    reader = _BatchReader(settings, loop, batches.put_nowait, connection_changed)
+    thread = threading.Thread(target=reader.run, name="mqtt-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch = await batches.get()
+            while not batches.empty() and len(batch) < MAX_BATCH:
+                batch.extend(batches.get_nowait())
+            await handle_batch(batch)
+    finally:
+        reader.stop()
+
+
 async def consume_acked(settings: MqttSettings, handle: AckedHandler,
                         connected: asyncio.Event | None = None, *,
                         connected_gauge: Gauge | None = None) -> None:
-    """Like `consume` on the gateway's subscription, but a QoS 1 message is acknowledged
-    only when `handle`'s pipeline calls its `Ack` (paho's manual acknowledgement).
+    """`consume_batches`, one message at a time to `handle`."""
+    async def handle_batch(batch: list[Delivery]) -> None:
+        for delivery in batch:
+            await handle(*delivery)
 
-    The broker sends at most its `max_inflight_messages` unacknowledged messages to this
-    client and holds the rest, so that limit bounds the client's incoming queue and a slow
-    store slows acknowledgement instead of growing memory. A message not acknowledged when
-    the connection ends is redelivered on the next (persistent session); an `Ack` called
-    after that is a no-op (it belongs to the closed connection, whose message ids are
-    reused by the next one).
-    """
-    async def deliver(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
-        await handle(str(message.topic), payload_bytes(message.payload), time.time_ns(),
-                     _acknowledgement(client, message))
-
-    await _consume(settings, deliver, connected, subscription=None, qos=None, client_id=None,
-                   persistent=True, connected_gauge=connected_gauge, manual_ack=True)
+    await consume_batches(settings, handle_batch, connected, connected_gauge=connected_gauge)
 
 
-def _acknowledgement(client: aiomqtt.Client, message: aiomqtt.Message) -> Ack:
-    if message.qos == 0:
-        return _nothing_to_acknowledge
-    # aiomqtt 2.5 neither exposes manual acknowledgement nor `ack`; its paho client does.
-    # One paho client per connection, so an ack that outlives its connection goes nowhere.
-    paho = client._client
-    mid, qos = message.mid, message.qos
+RawPublish = Callable[[int, int, bytes, bytes], None]  # qos, message id, topic, payload
+_PUBLISH = 3  # MQTT control packet types (the high nibble of a packet's first byte)
 
-    def ack() -> None:
-        paho.ack(mid, qos)  # on a closed connection: MQTT_ERR_NO_CONN, nothing sent
 
-    return ack
+class _PublishSplitter:
+    """The broker's socket, read in large chunks, its PUBLISH packets parsed here (MQTT
+    3.1.1: no properties) and handed to `on_publish`; every other packet (CONNACK, SUBACK,
+    PINGRESP) is left for paho to read. paho reads a packet a few bytes at a time and
+    builds objects and callbacks for each: most of a bare paho subscriber's time."""
+
+    def __init__(self, sock: Any, on_publish: RawPublish) -> None:
+        self._sock = sock
+        self._on_publish = on_publish
+        self._rest = b""  # an incomplete packet at the end of the last read
+        self._for_paho = bytearray()
+        self._closed = False
+
+    def recv(self, size: int) -> bytes:
+        """paho's read: the next bytes of a packet that is not a PUBLISH."""
+        if not self._for_paho and not self._closed:
+            self._read_socket()
+        if not self._for_paho:
+            if self._closed:
+                return b""  # the broker closed the connection
+            raise BlockingIOError  # only PUBLISH packets came: nothing for paho
+        piece = bytes(self._for_paho[:size])
+        del self._for_paho[:size]
+        return piece
+
+    def _read_socket(self) -> None:
+        chunk = self._sock.recv(READ_AHEAD_BYTES)  # BlockingIOError, SSL: paho's to handle
+        if not chunk:
+            self._closed = True
+            return
+        self._rest = self._split(self._rest + chunk if self._rest else chunk)
+
+    def _split(self, data: bytes) -> bytes:
+        """Dispatch every whole packet in `data`; return the incomplete rest."""
+        position, size = 0, len(data)
+        while size - position >= 2:
+            length, body = _remaining_length(data, position + 1)
+            if body < 0 or body + length > size:
+                break
+            end = body + length
+            if data[position] >> 4 == _PUBLISH:
+                self._publish(data[position], data, body, end)
+            else:
+                self._for_paho += data[position:end]
+            position = end
+        return data[position:]
+
+    def _publish(self, flags: int, data: bytes, body: int, end: int) -> None:
+        qos = (flags >> 1) & 3
+        topic_end = body + 2 + (data[body] << 8 | data[body + 1])
+        message_id = 0
+        if qos:
+            message_id = data[topic_end] << 8 | data[topic_end + 1]
+        payload_start = topic_end + (2 if qos else 0)
+        self._on_publish(qos, message_id, data[body + 2:topic_end], data[payload_start:end])
+
+    def pending(self) -> int:
+        inner = getattr(self._sock, "pending", None)  # TLS: decrypted, not yet read
+        return len(self._for_paho) + (inner() if inner is not None else 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _remaining_length(data: bytes, start: int) -> tuple[int, int]:
+    """A fixed header's remaining length and where the packet's body starts (-1: the
+    length is not all there yet)."""
+    length, shift = 0, 0
+    for index in range(start, min(start + 4, len(data))):
+        byte = data[index]
+        length |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return length, index + 1
+        shift += 7
+    if len(data) - start >= 4:
+        raise ConnectionError("malformed MQTT remaining length")
+    return 0, -1
+
+
+class _SplittingClient(paho.Client):
+    """A paho client whose PUBLISH packets go to `on_raw_publish`, not its callbacks."""
+
+    on_raw_publish: RawPublish
+
+    def _create_socket(self) -> Any:
+        return _PublishSplitter(super()._create_socket(), self.on_raw_publish)
+
+
+class _BatchReader:
+    """Runs in its own thread: connects, reads, hands batches to the event loop, and sends
+    the acknowledgements made there."""
+
+    def __init__(self, settings: MqttSettings, loop: asyncio.AbstractEventLoop,
+                 deliver: Callable[[list[Delivery]], None],
+                 connection_changed: Callable[[bool], None]) -> None:
+        self._settings = settings
+        self._topic = settings.subscription
+        self._loop = loop
+        self._deliver = deliver
+        self._connection_changed = connection_changed
+        self._stopping = threading.Event()
+        self._batch: list[Delivery] = []
+        self._acks: deque[tuple[paho.Client, int]] = deque()
+        self._backoff = INITIAL_BACKOFF_S
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            client = self._client()
+            try:
+                broker = self._settings.broker_options()
+                client.connect(broker.host, broker.port, keepalive=broker.keepalive_s)
+            except (OSError, ssl.SSLError) as exc:
+                self._wait_to_reconnect(f"cannot connect: {exc}")
+                continue
+            try:
+                reason = self._serve(client)
+            except Exception as exc:  # a bug costs a reconnect, never the consumer
+                log.exception("MQTT reader failed")
+                reason = repr(exc)
+                with contextlib.suppress(Exception):
+                    client.disconnect()
+            self._call_soon(self._connection_changed, False)
+            if not self._stopping.is_set():
+                self._wait_to_reconnect(reason)
+
+    def _wait_to_reconnect(self, reason: str) -> None:
+        delay = self._backoff * random.uniform(0.5, 1.0)
+        log.warning("broker connection lost (%s); reconnecting in %.1fs", reason, delay)
+        self._stopping.wait(delay)
+        self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+
+    def _client(self) -> paho.Client:
+        broker = self._settings.broker_options()
+        # One paho client per connection: an ack that outlives its connection goes nowhere.
+        client = _SplittingClient(CallbackAPIVersion.VERSION2, client_id=broker.client_id,
+                                  clean_session=False, protocol=paho.MQTTv311)
+        client.on_raw_publish = partial(self._on_publish, client)
+        client.manual_ack_set(True)
+        if broker.username is not None:
+            client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            client.tls_set_context(ssl.create_default_context(
+                cafile=str(broker.ca_file) if broker.ca_file else None))
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        return client
+
+    def _serve(self, client: paho.Client) -> str:
+        """Read, hand over and acknowledge until the connection ends; why it ended."""
+        code = paho.MQTT_ERR_SUCCESS
+        while code == paho.MQTT_ERR_SUCCESS and not self._stopping.is_set():
+            code = client.loop(timeout=ACK_LATENCY_S)
+            while code == paho.MQTT_ERR_SUCCESS and self._buffered(client) and (
+                    len(self._batch) < MAX_BATCH):
+                code = client.loop_read()
+            self._hand_over()
+            self._send_acks(client)
+        if self._stopping.is_set():
+            self._send_acks(client)  # what the pipeline acknowledged while stopping
+            client.disconnect()
+            return "stopping"
+        return paho.error_string(code)
+
+    @staticmethod
+    def _buffered(client: paho.Client) -> bool:
+        sock = client.socket()
+        return isinstance(sock, _PublishSplitter) and sock.pending() > 0
+
+    def _hand_over(self) -> None:
+        if self._batch:
+            batch, self._batch = self._batch, []
+            self._call_soon(self._deliver, batch)
+
+    def _send_acks(self, client: paho.Client) -> None:
+        acks = self._acks
+        if not acks:
+            return
+        pubacks = bytearray()
+        while acks:
+            owner, message_id = acks.popleft()
+            if owner is client:
+                pubacks += _PUBACK_HEADER + message_id.to_bytes(2, "big")
+        if pubacks:
+            # All of them as one write, after what paho queued before, in the order they
+            # were made: paho.ack() would queue and send each PUBACK on its own.
+            client._packet_queue(paho.PUBACK, pubacks, 0, 0)
+
+    def _call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the event loop is closed: we are done
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    def _on_connect(self, client: paho.Client, _userdata: object, _flags: object,
+                    reason: ReasonCode, _properties: object) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        client.subscribe(self._topic, qos=self._settings.qos)
+
+    def _on_subscribe(self, client: paho.Client, _userdata: object, _mid: int,
+                      reasons: list[ReasonCode], _properties: object) -> None:
+        if any(reason.is_failure for reason in reasons):
+            log.error("broker refused the subscription to %s: %s", self._topic, reasons)
+            client.disconnect()
+            return
+        log.info("subscribed to %s on %s:%s", self._topic, self._settings.host,
+                 self._settings.port)
+        self._backoff = INITIAL_BACKOFF_S
+        self._call_soon(self._connection_changed, True)
+
+    def _on_publish(self, client: paho.Client, qos: int, message_id: int, topic: bytes,
+                    payload: bytes) -> None:
+        ack = partial(self._acks.append, (client, message_id)) if qos else (
+            _nothing_to_acknowledge)
+        self._batch.append(Delivery(topic.decode(errors="replace"), payload, time.time_ns(),
+                                    ack))
+
+
+_PUBACK_HEADER = bytes([paho.PUBACK, 2])
 
 
 def _nothing_to_acknowledge() -> None:

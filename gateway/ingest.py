@@ -5,11 +5,18 @@ Independent of MQTT, so it is tested by calling `handle` directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache, partial
 
+from prometheus_client import Counter
+
+from connectors.mqtt import Delivery
+from core.telemetry import Point
 from core.topic import Channel, Topic, TopicError
 from device_profiles import ProfileSet
 from gateway import metrics
@@ -60,18 +67,36 @@ class Ingestor:
             if ack is not None:
                 ack()
             return Outcome.NOT_OWNED
-        try:
-            outcome = await self._ingest(topic_name, payload, received_ns)
-        except Rejected as rejection:
-            self._reject(topic_name, payload, received_ns, rejection.reason, rejection.detail)
-            outcome = Outcome.REJECTED
-        except Exception as exc:  # a bug must cost one message, never the gateway
-            log.exception("failed to ingest a message on %s", topic_name)
-            self._reject(topic_name, payload, received_ns, RejectReason.internal_error, repr(exc))
-            outcome = Outcome.REJECTED
+        points: list[Point] = []
+        with self._recording():
+            outcome = await self._examine(topic_name, payload, received_ns, points)
+            await self.writer.put(points)
         if ack is not None:
             self._acknowledge_when_durable(ack)
         return outcome
+
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Ingest messages in order as `handle` does, their points queued in one go; the
+        batch's acks are called, in order, once every point of the batch (and before it) is
+        stored and the rule flush holding its effects has committed. Messages for devices
+        another gateway owns are not read, and acknowledged with the rest."""
+        points: list[Point] = []
+        with self._recording():
+            outcomes = [await self._examine(delivery.topic, delivery.payload,
+                                            delivery.received_ns, points)
+                        if self.partition.owns_topic(delivery.topic) else self._not_owned()
+                        for delivery in deliveries]
+            await self.writer.put(points)
+        self._acknowledge_when_durable(partial(_acknowledge_all, [d.ack for d in deliveries]))
+        return outcomes
+
+    def _recording(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.rules is None else self.rules.recording()
+
+    @staticmethod
+    def _not_owned() -> Outcome:
+        NOT_OWNED.inc()
+        return Outcome.NOT_OWNED
 
     def _acknowledge_when_durable(self, ack: Ack) -> None:
         """Points stored, then rule effects saved: both in receive order, so acks are too."""
@@ -82,12 +107,26 @@ class Ingestor:
         generation = rules.generation  # read after the effects were recorded
         self.writer.when_written(lambda: rules.when_saved(ack, generation))
 
-    async def _ingest(self, topic_name: str, payload: bytes, received_ns: int) -> Outcome:
+    async def _examine(self, topic_name: str, payload: bytes, received_ns: int,
+                       points: list[Point]) -> Outcome:
+        """Ingest one message, adding its points (if any) to `points`; a bad one is
+        dead-lettered."""
         try:
-            topic = Topic.parse(topic_name)
+            return await self._ingest(topic_name, payload, received_ns, points)
+        except Rejected as rejection:
+            self._reject(topic_name, payload, received_ns, rejection.reason, rejection.detail)
+        except Exception as exc:  # a bug must cost one message, never the gateway
+            log.exception("failed to ingest a message on %s", topic_name)
+            self._reject(topic_name, payload, received_ns, RejectReason.internal_error, repr(exc))
+        return Outcome.REJECTED
+
+    async def _ingest(self, topic_name: str, payload: bytes, received_ns: int,
+                      points: list[Point]) -> Outcome:
+        try:
+            topic = _parse_topic(topic_name)
         except TopicError as exc:
             raise Rejected(RejectReason.bad_topic, str(exc)[:MAX_DETAIL_CHARS]) from exc
-        metrics.MESSAGES_RECEIVED.labels(channel=topic.channel).inc()
+        _received(topic.channel).inc()
         device = await self.directory.lookup(topic.estate_id, topic.device_id)
         if device is None or not device.enabled:
             raise Rejected(RejectReason.unknown_device,
@@ -109,7 +148,7 @@ class Ingestor:
             metrics.MESSAGES_DUPLICATE.inc()
             return Outcome.DUPLICATE
         assert profile is not None  # decode_message rejects a missing profile
-        await self.writer.put(reading_to_points(decoded, profile))
+        points.extend(reading_to_points(decoded, profile))
         self._remember(device.pk, decoded)
         if self.rules is not None:
             await self.rules.on_reading(device, decoded)
@@ -136,3 +175,17 @@ class Ingestor:
             estate_id=(estate_id or None) and estate_id[:64],
             device_id=(device_id or None) and device_id[:64],
         )
+
+
+# A device's topic comes again and again: parse each once (a refused one is not kept).
+_parse_topic = lru_cache(maxsize=131_072)(Topic.parse)
+
+
+@lru_cache(maxsize=len(Channel))
+def _received(channel: Channel) -> Counter:
+    return metrics.MESSAGES_RECEIVED.labels(channel=channel)
+
+
+def _acknowledge_all(acks: Sequence[Ack]) -> None:
+    for ack in acks:
+        ack()

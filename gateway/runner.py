@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.mqtt import MqttSettings, consume_acked
+from connectors.mqtt import MqttSettings, consume_batches
 from connectors.store import TelemetryStore
 from connectors.store.line_protocol import render_point
 from core.clock import Clock
@@ -55,8 +55,9 @@ class Gateway:
             tasks.create_task(ingestor.state.run(), name="state-flusher")
             tasks.create_task(ingestor.dead_letters.run(), name="dead-letter-writer")
             tasks.create_task(ingestor.directory.run(), name="registry-refresh")
-            tasks.create_task(consume_acked(self.mqtt, ingestor.handle, self.connected,
-                                          connected_gauge=metrics.BROKER_CONNECTED),
+            tasks.create_task(consume_batches(self.mqtt, ingestor.handle_batch,
+                                              self.connected,
+                                              connected_gauge=metrics.BROKER_CONNECTED),
                               name="mqtt-consumer")
             if ingestor.rules is not None:
                 for name, loop in ingestor.rules.background().items():

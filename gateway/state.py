@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import JSON, Table, bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,21 +37,25 @@ class PendingState:
     seq: int | None = None
 
     def as_row(self, device_pk: int) -> dict[str, Any]:
-        row: dict[str, Any] = {"device_pk": device_pk,
-                               "last_seen_at": ns_to_datetime(self.last_seen_ns)}
-        if self.online is not None:
-            row["online"] = self.online
-        if self.status_changed_ns is not None:
-            row["status_changed_at"] = ns_to_datetime(self.status_changed_ns)
-        if self.telemetry is not None and self.telemetry_ns is not None:
-            row["last_telemetry"] = dict(self.telemetry)
-            row["last_telemetry_at"] = ns_to_datetime(self.telemetry_ns)
-        if self.event is not None and self.event_ns is not None:
-            row["last_event"] = dict(self.event)
-            row["last_event_at"] = ns_to_datetime(self.event_ns)
-        if self.seq is not None:
-            row["last_seq"] = self.seq
-        return row
+        """Every column; None where this flush leaves the stored value as it is."""
+        telemetry_changed = self.telemetry is not None and self.telemetry_ns is not None
+        event_changed = self.event is not None and self.event_ns is not None
+        return {
+            "device_pk": device_pk,
+            "last_seen_at": ns_to_datetime(self.last_seen_ns),
+            "online": self.online,
+            "status_changed_at": _optional_datetime(self.status_changed_ns),
+            "last_telemetry": dict(self.telemetry or {}) if telemetry_changed else None,
+            "last_telemetry_at": _optional_datetime(self.telemetry_ns if telemetry_changed
+                                                    else None),
+            "last_event": dict(self.event or {}) if event_changed else None,
+            "last_event_at": _optional_datetime(self.event_ns if event_changed else None),
+            "last_seq": self.seq,
+        }
+
+
+def _optional_datetime(ns: int | None) -> datetime | None:
+    return None if ns is None else ns_to_datetime(ns)
 
 
 class StateTracker:
@@ -120,14 +125,9 @@ class StateTracker:
                       rows[0]["device_pk"], exc)
 
     async def _write_batch(self, rows: list[dict[str, Any]]) -> None:
-        # One executemany per set of changed columns, not one statement per device.
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            groups[tuple(sorted(row))].append(row)
+        # One statement for the whole batch (executemany): every row has every column.
         async with self._sessions.begin() as session:
-            dialect = session.get_bind().dialect.name
-            for columns, group in groups.items():
-                await session.execute(_upsert(dialect, columns), group)
+            await session.execute(_upsert(session.get_bind().dialect.name), rows)
 
 
 def _bad_data(exc: Exception) -> bool:
@@ -139,9 +139,20 @@ def _bad_data(exc: Exception) -> bool:
             and isinstance(exc.orig, OverflowError | ValueError))
 
 
-@lru_cache(maxsize=64)
-def _upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+_JSON_COLUMNS = frozenset({"last_telemetry", "last_event"})
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Any:
+    """Insert a device's state, or update the columns a row sets (not None) and keep the
+    stored value of the others."""
+    table = cast(Table, DeviceState.__table__)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(DeviceState)
-    changes = {name: statement.excluded[name] for name in columns if name != "device_pk"}
+    # None must be SQL NULL (kept by COALESCE), not the JSON value null.
+    values = {column.name: bindparam(column.name, type_=JSON(none_as_null=True)
+                                     if column.name in _JSON_COLUMNS else column.type)
+              for column in table.columns}
+    statement = insert(table).values(values)
+    changes = {column.name: func.coalesce(statement.excluded[column.name], column)
+               for column in table.columns if column.name != "device_pk"}
     return statement.on_conflict_do_update(index_elements=["device_pk"], set_=changes)

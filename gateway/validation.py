@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
@@ -85,6 +86,23 @@ _REASON_BY_ERROR_TYPE = {
 }
 
 
+Values = dict[str, FieldValue | None]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCheck:
+    """A field's plain case, checked without pydantic: a value of exactly the declared type
+    and inside its bounds, which the model takes as it is. Anything else (a missing required
+    field, a null, an integral float for an int, a value out of bounds) goes to the model,
+    which decides and words the rejection."""
+
+    canonical: str
+    keys: tuple[str, ...]  # the name, then its synonyms: the model's alias order
+    required: bool
+    nullable: bool
+    plain: Callable[[Any], Any]  # the value the model would return, or NOT_PLAIN
+
+
 @dataclass(frozen=True, slots=True)
 class PayloadModel:
     """One channel's model (telemetry, or one event) and how to read its result."""
@@ -93,13 +111,40 @@ class PayloadModel:
     canonical_by_attribute: Mapping[str, str]
     tag_fields: frozenset[str]
     profile_keys: frozenset[str]
+    checks: tuple[FieldCheck, ...] = ()
 
-    def validate(self, data: Mapping[str, Any]) -> tuple[dict[str, FieldValue | None],
-                                                          dict[str, Any]]:
+    def validate(self, data: Mapping[str, Any]) -> tuple[Values, dict[str, Any]]:
         """Return (values present in `data` by canonical name, keys the profile does not know).
 
         Raises Rejected naming the first faulty field.
         """
+        values = self._plain_values(data)
+        if values is not None:
+            return values, {key: value for key, value in data.items()
+                            if key not in self.profile_keys}
+        return self._validated(data)
+
+    def _plain_values(self, data: Mapping[str, Any]) -> Values | None:
+        """The values when every field is a plain case (see FieldCheck), else None."""
+        values: Values = {}
+        for check in self.checks:
+            key = next((key for key in check.keys if key in data), None)
+            if key is None:
+                if check.required:
+                    return None
+                continue
+            value = data[key]
+            if value is None:
+                if not check.nullable:
+                    return None
+            else:
+                value = check.plain(value)
+                if value is NOT_PLAIN:
+                    return None
+            values[check.canonical] = value
+        return values
+
+    def _validated(self, data: Mapping[str, Any]) -> tuple[Values, dict[str, Any]]:
         try:
             instance = self.model.model_validate(data)
         except ValidationError as exc:
@@ -150,6 +195,47 @@ def _field(name: str, spec: FieldSpec) -> tuple[Any, FieldInfo]:
                                  validation_alias=AliasChoices(name, *spec.synonyms))
 
 
+NOT_PLAIN: Any = object()
+_EXACT_FLOAT_INT = 2**53  # an int the model turns into a float with no rounding
+
+
+def _plain_check(spec: FieldSpec) -> Callable[[Any], Any]:
+    """The value the model surely returns for `spec`, or NOT_PLAIN to ask the model (a
+    subset of what it accepts)."""
+    low, high = spec.min, spec.max
+    if spec.type is FieldType.BOOL:
+        return lambda value: value if type(value) is bool else NOT_PLAIN
+    if spec.type is FieldType.INT:
+        int_low = INT64_MIN if low is None else low
+        int_high = INT64_MAX if high is None else high
+        return lambda value: (value if type(value) is int and int_low <= value <= int_high
+                              else NOT_PLAIN)
+    if spec.type is FieldType.FLOAT:
+        return partial(_plain_float, low=low, high=high)
+    if spec.type is FieldType.STRING:
+        longest = spec.max_length
+        return lambda value: (value if type(value) is str and len(value) <= longest
+                              and value.isascii() else NOT_PLAIN)
+    allowed = frozenset(spec.values or ())
+    return lambda value: value if type(value) is str and value in allowed else NOT_PLAIN
+
+
+def _plain_float(value: Any, *, low: float | None, high: float | None) -> Any:
+    """A finite float, or an int the model turns into the same float, inside the bounds."""
+    if type(value) is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+        value = float(value)
+    elif type(value) is not float or not math.isfinite(value):
+        return NOT_PLAIN
+    if (low is not None and value < low) or (high is not None and value > high):
+        return NOT_PLAIN
+    return value
+
+
+def _field_check(name: str, spec: FieldSpec) -> FieldCheck:
+    return FieldCheck(canonical=name, keys=(name, *spec.synonyms), required=spec.required,
+                      nullable=spec.nullable, plain=_plain_check(spec))
+
+
 def _payload_model(model_name: str, specs: Mapping[str, FieldSpec],
                    profile_keys: frozenset[str]) -> PayloadModel:
     # Attributes get a prefix so a field called e.g. `model_config` cannot clash with pydantic.
@@ -160,6 +246,7 @@ def _payload_model(model_name: str, specs: Mapping[str, FieldSpec],
         canonical_by_attribute={f"f_{name}": name for name in specs},
         tag_fields=frozenset(name for name, spec in specs.items() if spec.tag),
         profile_keys=profile_keys,
+        checks=tuple(_field_check(name, spec) for name, spec in specs.items()),
     )
 
 

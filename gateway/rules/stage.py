@@ -17,7 +17,7 @@ import contextlib
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -84,6 +84,9 @@ class RuleStage:
         self._acks: deque[tuple[int, Ack]] = deque()
         self._acks_waiting = asyncio.Event()
         self._flushing = asyncio.Lock()
+        self._putting = 0  # messages whose effects are recorded but points not yet queued
+        self._points_queued = asyncio.Event()
+        self._points_queued.set()
 
     @classmethod
     def build(cls, profiles: ProfileSet, sessions: async_sessionmaker[AsyncSession], *,
@@ -190,6 +193,21 @@ class RuleStage:
         """The flush that will hold the effects of what is handled now."""
         return self._generation
 
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[None]:
+        """Around handling messages whose effects (seq, rule state) are recorded before
+        their points are queued: a flush waits for the block's end, so it never saves a
+        message's seq while its points are not yet queued for the store (after a crash the
+        saved seq would then suppress the redelivery whose points were never stored)."""
+        self._putting += 1
+        self._points_queued.clear()
+        try:
+            yield
+        finally:
+            self._putting -= 1
+            if self._putting == 0:
+                self._points_queued.set()
+
     def when_saved(self, ack: Ack, generation: int) -> None:
         """Call `ack` once flush `generation` has committed (now, if it has). Called in
         receive order, so acknowledgements leave in receive order (MQTT 3.1.1 4.6)."""
@@ -264,6 +282,7 @@ class RuleStage:
             await self._flush()
 
     async def _flush(self) -> None:
+        await self._points_queued.wait()
         generation = self._generation
         self._generation += 1
         effects = self._take_effects()

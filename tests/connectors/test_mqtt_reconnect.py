@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 import aiomqtt
+import pytest
 
-from connectors.mqtt import MqttSettings, consume
+from connectors.mqtt import Delivery, MqttSettings, consume, consume_batches
 from tests.fixtures.mosquitto import mosquitto_config
 from tests.fixtures.processes import free_port, require_binary, running
 from tests.utils.waiting import wait_until
@@ -19,8 +20,10 @@ DOWN_S = 20.0  # long enough for an uncapped doubling backoff to reach 8-16 s
 BACK_WITHIN_S = 3.0
 
 
+@pytest.mark.parametrize("gateway_reader", [False, True],
+                         ids=["consume (aiomqtt)", "consume_batches (the gateway's)"])
 async def test_consumer_reconnects_within_seconds_after_a_long_broker_outage(
-        tmp_path: Path) -> None:
+        tmp_path: Path, gateway_reader: bool) -> None:
     binary = require_binary("mosquitto", "mosquitto", search=["/usr/sbin/mosquitto"])
     port = free_port()
     config = tmp_path / "mosquitto.conf"
@@ -32,10 +35,17 @@ async def test_consumer_reconnects_within_seconds_after_a_long_broker_outage(
     async def handle(_topic: str, payload: bytes, _received_ns: int) -> None:
         received.append(payload)
 
+    async def handle_batch(batch: list[Delivery]) -> None:
+        for delivery in batch:
+            received.append(delivery.payload)
+            delivery.ack()
+
     connected = asyncio.Event()
     with running([binary, "-c", str(config)], log=tmp_path / "first.log", what="mosquitto",
                  port=port) as broker:
-        consumer = asyncio.create_task(consume(settings, handle, connected))
+        consumer = asyncio.create_task(
+            consume_batches(settings, handle_batch, connected) if gateway_reader
+            else consume(settings, handle, connected))
         assert await wait_until(connected.is_set, within=10)
         broker.kill()  # kill -9: no goodbye to the client
         broker.wait()

@@ -61,3 +61,27 @@ async def test_the_next_flush_of_the_same_device_is_saved(
     tracker.seen_telemetry(device_pk, time_ns=now + 1, received_ns=now + 1, values={}, seq=9)
     await tracker.flush()
     assert await _stored(sessions) == {device_pk: 9}
+
+
+async def test_a_flush_keeps_what_it_does_not_change(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """One statement writes every column of every row; a column this flush has no news of
+    keeps its stored value (not SQL NULL, not JSON null)."""
+    device_pk = (await _device_pks(sessions, await register_small_estate(sessions)))[0]
+    tracker = StateTracker(sessions, flush_interval_s=60)
+    now = time.time_ns()
+    tracker.seen_telemetry(device_pk, time_ns=now, received_ns=now, values={"leak": True},
+                           seq=3)
+    tracker.seen_event(device_pk, time_ns=now, received_ns=now, event={"event": "tamper"})
+    await tracker.flush()
+    tracker.seen_status(device_pk, online=False, received_ns=now + 5)
+    await tracker.flush()
+
+    async with sessions() as session:
+        row = await session.get(DeviceState, device_pk)
+    assert row is not None
+    assert (row.online, row.last_telemetry, row.last_event, row.last_seq) == (
+        False, {"leak": True}, {"event": "tamper"}, 3)
+    assert row.status_changed_at is not None
+    assert row.last_telemetry_at is not None
+    assert row.last_event_at is not None

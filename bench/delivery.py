@@ -1,0 +1,580 @@
+"""End-to-end delivery throughput, all consumers in ONE run on the same broker and backlog.
+
+A backlog of sequenced QoS 1 leak telemetry is queued in Mosquitto (deploy/'s in-flight
+limit) for one persistent session per consumer, then each consumer drains it in turn while
+nothing else runs: mosquitto_sub (the limit here), a bare paho subscriber doing
+json.loads, and `estateops gateway` processes (PostgreSQL registry and state) into InfluxDB
+1.6 and into VictoriaMetrics. A gateway's rate counts only what landed: the clock stops
+when the store holds every point. Then the gateway's RSS and CPU per message are measured
+at several estate sizes.
+
+Run: .venv/bin/python -m bench.delivery [--messages 200000] [--devices 10000]
+     [--sizes 1000,10000,50000] [--gateways 1] [--profile DIR]
+The smoke (`--messages 2000 --devices 50 --sizes 50`) is what tests/bench runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
+
+from core.db import open_database
+from device_profiles import load_profiles
+from estateops.migrate import upgrade
+from registry.importer import import_estates
+from registry.schema import EstateFile
+from registry.tables import Device
+from services.workorders.tables import WorkOrder
+from tests.fixtures.influx import HttpServer, run_influxd, run_victoria_metrics
+from tests.fixtures.postgres import start_postgres
+from tests.fixtures.processes import free_port, require_binary, running
+
+ESTATEOPS = Path(sys.executable).with_name("estateops")
+DEPLOY_CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "mosquitto.conf"
+PUBLISH_WINDOW = 100  # unacknowledged publishes: paho scans all of them per PUBACK
+DRAIN_TIMEOUT_S = 600.0
+
+
+def deploy_inflight() -> int:
+    """deploy/'s max_inflight_messages: the bench runs the broker the way compose does."""
+    for line in DEPLOY_CONF.read_text().splitlines():
+        if line.startswith("max_inflight_messages"):
+            return int(line.split()[1])
+    raise SystemExit(f"no max_inflight_messages in {DEPLOY_CONF}")
+
+
+def broker_config(port: int) -> str:
+    return "\n".join(["user root", f"listener {port} 127.0.0.1", "allow_anonymous true",
+                      "persistence false", "max_queued_messages 0",
+                      f"max_inflight_messages {deploy_inflight()}",
+                      "log_type error", "log_type warning", "log_dest stdout", ""])
+
+
+@dataclass(frozen=True)
+class Backlog:
+    estate: str
+    devices: int
+    messages: int
+    probes: int = 0  # leak sensors `probe-NNN` besides the loaded ones (latency)
+    base_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000 - 3_600_000)
+
+    @property
+    def topic_filter(self) -> str:
+        return f"estates/{self.estate}/+/+/+"
+
+    def message(self, n: int) -> tuple[str, bytes]:
+        device, seq = n % self.devices, n // self.devices
+        body = {"ts": self.base_ms + n, "seq": seq, "leak": n % 997 == 0,
+                "battery": 50 + n % 50, "rssi": -60 - n % 30}
+        return (f"estates/{self.estate}/leak_sensor/leak-{device:05d}/telemetry",
+                json.dumps(body).encode())
+
+    def estate_file(self) -> EstateFile:
+        return EstateFile.model_validate({"estates": [{
+            "id": self.estate, "name": "压测小区",
+            "devices": [{"id": name, "type": "leak_sensor"} for name in self.device_ids()]}]})
+
+    def device_ids(self) -> list[str]:
+        return ([f"leak-{n:05d}" for n in range(self.devices)]
+                + [f"probe-{n:03d}" for n in range(self.probes)])
+
+
+def paho_client(port: int, client_id: str, *, persistent: bool) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                         clean_session=not persistent)
+    client.max_inflight_messages_set(1000)  # publishing; receiving is the broker's limit
+    client.connect("127.0.0.1", port)
+    return client
+
+
+def open_session(port: int, client_id: str, topic_filter: str) -> None:
+    """Create a persistent session so the broker queues the backlog for `client_id`."""
+    client = paho_client(port, client_id, persistent=True)
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_args: subscribed.set()
+    client.loop_start()
+    client.subscribe(topic_filter, qos=1)
+    if not subscribed.wait(10):
+        raise SystemExit(f"no SUBACK for {client_id}")
+    client.disconnect()
+    client.loop_stop()
+
+
+def publish(port: int, backlog: Backlog, publishers: int = 2,
+            rate: float | None = None) -> float:
+    """Publish the backlog at QoS 1 from `publishers` processes (at `rate` msg/s in all, or
+    as fast as they can); msg/s."""
+    started = time.perf_counter()
+    share_rate = rate / publishers if rate else None
+    with multiprocessing.Pool(publishers) as pool:
+        pool.starmap(publish_share, [(port, backlog, share, publishers, share_rate)
+                                     for share in range(publishers)])
+    return backlog.messages / (time.perf_counter() - started)
+
+
+def publish_share(port: int, backlog: Backlog, share: int, shares: int,
+                  rate: float | None = None) -> None:
+    """Publish every `shares`-th message from `share` at QoS 1, at most PUBLISH_WINDOW
+    unacknowledged. One thread drives paho's loop: a publishing thread and paho's network
+    thread would pass the GIL back and forth for every message."""
+    client = paho_client(port, f"pub-{uuid.uuid4().hex[:6]}", persistent=False)
+    acknowledged = 0
+
+    def on_publish(*_args: object) -> None:
+        nonlocal acknowledged
+        acknowledged += 1
+
+    client.on_publish = on_publish
+    numbers = range(share, backlog.messages, shares)
+    sent = 0
+    started = time.perf_counter()
+    while acknowledged < len(numbers):
+        due = len(numbers) if rate is None else int((time.perf_counter() - started) * rate)
+        while sent < min(due, len(numbers)) and sent - acknowledged < PUBLISH_WINDOW:
+            client.publish(*backlog.message(numbers[sent]), qos=1)
+            sent += 1
+        client.loop(timeout=0.1 if rate is None else 0.005)
+    client.disconnect()
+
+
+@dataclass
+class Result:
+    path: str
+    rate: float
+    landed: int
+    sent: int
+    cpu_us_per_msg: float | None = None
+    rss_mb: float | None = None
+
+
+def mosquitto_sub_rate(port: int, client_id: str, backlog: Backlog) -> Result:
+    binary = require_binary("mosquitto_sub", "mosquitto-clients")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [binary, "-h", "127.0.0.1", "-p", str(port), "-i", client_id, "-c", "-q", "1",
+         "-t", backlog.topic_filter, "-C", str(backlog.messages), "-W", "600"],
+        stdout=subprocess.DEVNULL, check=False)
+    elapsed = time.perf_counter() - started
+    landed = backlog.messages if done.returncode == 0 else 0
+    return Result("Mosquitto → mosquitto_sub (the limit here)", backlog.messages / elapsed,
+                  landed, backlog.messages)
+
+
+def bare_paho_rate(port: int, client_id: str, backlog: Backlog) -> Result:
+    received = 0
+    done = threading.Event()
+
+    def on_message(_client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        nonlocal received
+        json.loads(message.payload)
+        received += 1
+        if received == backlog.messages:
+            done.set()
+
+    started = time.perf_counter()
+    client = paho_client(port, client_id, persistent=True)
+    client.on_message = on_message
+    client.loop_start()
+    done.wait(timeout=DRAIN_TIMEOUT_S)
+    elapsed = time.perf_counter() - started
+    client.disconnect()
+    client.loop_stop()
+    return Result("→ bare paho subscriber, json.loads", received / elapsed, received,
+                  backlog.messages)
+
+
+@dataclass(frozen=True)
+class Servers:
+    mqtt_port: int
+    influx: HttpServer
+    victoria: HttpServer
+    database_url: str
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where a gateway writes, and how to count what landed there."""
+
+    name: str
+    env: dict[str, str]
+    count: Callable[[], int]
+
+
+def influx_store(server: HttpServer) -> Store:
+    database = f"bench_{uuid.uuid4().hex[:8]}"
+
+    def count() -> int:
+        answer = httpx.get(f"{server.url}/query", timeout=30, params={
+            "db": database, "q": "SELECT count(battery) FROM leak_sensor"}).json()
+        series = answer["results"][0].get("series")
+        return int(series[0]["values"][0][1]) if series else 0
+
+    return Store("InfluxDB 1.6", {"ESTATEOPS_INFLUX__URL": server.url,
+                                  "ESTATEOPS_INFLUX__API_VERSION": "1",
+                                  "ESTATEOPS_INFLUX__DATABASE": database}, count)
+
+
+def victoria_store(server: HttpServer, estate: str) -> Store:
+    def count() -> int:
+        httpx.get(f"{server.url}/internal/force_flush", timeout=30)
+        answer = httpx.get(f"{server.url}/api/v1/query", timeout=30, params={
+            "query": f'sum(count_over_time(leak_sensor_battery{{estate="{estate}"}}[3h]))',
+            "nocache": "1"}).json()
+        result = answer["data"]["result"]
+        return int(float(result[0]["value"][1])) if result else 0
+
+    return Store("VictoriaMetrics (v2 write)", {"ESTATEOPS_INFLUX__URL": server.url,
+                                                "ESTATEOPS_INFLUX__API_VERSION": "2",
+                                                "ESTATEOPS_INFLUX__BUCKET": "bench",
+                                                "ESTATEOPS_INFLUX__TOKEN": "unused"}, count)
+
+
+def gateway_env(servers: Servers, store: Store, backlog: Backlog, client_id: str,
+                work: Path, partition: tuple[int, int]) -> dict[str, str]:
+    env = {**os.environ, "ESTATEOPS_DATABASE_URL": servers.database_url,
+           "ESTATEOPS_DATA_DIR": str(work), "ESTATEOPS_MQTT__CLIENT_ID": client_id,
+           "ESTATEOPS_MQTT__URL": f"mqtt://127.0.0.1:{servers.mqtt_port}",
+           "ESTATEOPS_MQTT__TOPIC": backlog.topic_filter, **store.env}
+    index, count = partition
+    if count > 1:  # partitioned gateways: GatewaySettings.partition, "index/count"
+        env["ESTATEOPS_GATEWAY__PARTITION"] = f"{index}/{count}"
+    return env
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def gateways(envs: Sequence[dict[str, str]], work: Path,
+             profile: Path | None) -> Iterator[list[subprocess.Popen[bytes]]]:
+    processes: list[subprocess.Popen[bytes]] = []
+    spies: list[subprocess.Popen[bytes]] = []
+    try:
+        for index, env in enumerate(envs):
+            log = (work / f"gateway-{index}.log").open("wb")
+            processes.append(subprocess.Popen([str(ESTATEOPS), "gateway"], env=env,
+                                              stdout=log, stderr=subprocess.STDOUT))
+        if profile is not None:
+            spies = [py_spy(process.pid, profile) for process in processes]
+        yield processes
+    finally:
+        for spy in spies:  # SIGINT: py-spy writes its profile and exits
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    out.mkdir(parents=True, exist_ok=True)
+    uvx = Path(sys.executable).parents[2] / ".tools" / "bin" / "uvx"  # .venv/bin/python
+    return subprocess.Popen([str(uvx), "py-spy", "record", "--gil", "-r", "200", "-f", "raw",
+                             "-o", str(out / f"gateway-{pid}.txt"), "-p", str(pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for_log(work: Path, count: int, text: str) -> None:
+    deadline = time.monotonic() + 120
+    logs = [work / f"gateway-{index}.log" for index in range(count)]
+    while not all(text in log.read_text(errors="replace") for log in logs):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gateway never logged {text!r}: see {logs[0]}")
+        time.sleep(0.01)
+
+
+def wait_landed(store: Store, expected: int, timeout_s: float = DRAIN_TIMEOUT_S) -> int:
+    deadline = time.monotonic() + timeout_s
+    landed = store.count()
+    while landed < expected and time.monotonic() < deadline:
+        time.sleep(0.25)
+        landed = store.count()
+    return landed
+
+
+def gateway_rate(servers: Servers, store: Store, backlog: Backlog, client_ids: list[str],
+                 work: Path, profile: Path | None) -> Result:
+    count = len(client_ids)
+    envs = [gateway_env(servers, store, backlog, client_id, work, (index, count))
+            for index, client_id in enumerate(client_ids)]
+    with gateways(envs, work, profile) as processes:
+        wait_for_log(work, count, "gateway knows")
+        started = time.perf_counter()
+        cpu_before = sum(cpu_seconds(process.pid) for process in processes[:count])
+        landed = wait_landed(store, backlog.messages)
+        elapsed = time.perf_counter() - started
+        cpu = sum(cpu_seconds(process.pid) for process in processes[:count]) - cpu_before
+        rss = max(peak_rss_mb(process.pid) for process in processes[:count])
+    label = f"→ {count} × estateops gateway → {store.name}"
+    return Result(label, landed / elapsed, landed, backlog.messages,
+                  cpu_us_per_msg=cpu / max(landed, 1) * 1e6, rss_mb=rss)
+
+
+WORK_ORDER_WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Latency:
+    load_share: float
+    load_rate: float
+    achieved_rate: float
+    latencies_ms: list[float]
+    probes: int
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def leak_latency(servers: Servers, options: Options, work: Path, full_rate: float) -> Latency:
+    """Leak → work order while one gateway runs at `options.load_share` of `full_rate` (live
+    QoS 1 load): `options.probes` sensors that never leaked send leak=true, spread over the
+    load; each latency is the work order's created_at (the gateway's clock) minus the
+    publish time."""
+    rate = options.load_share * full_rate
+    backlog = Backlog(f"lat-{uuid.uuid4().hex[:6]}", options.devices,
+                      int(rate * options.latency_s), probes=options.probes)
+    asyncio.run(register(servers.database_url, backlog))
+    env = gateway_env(servers, influx_store(servers.influx), backlog,
+                      f"gw-lat-{backlog.estate}", work, (0, 1))
+    with gateways([env], work, None):
+        wait_for_log(work, 1, "subscribed to")
+        achieved: list[float] = []
+        load = threading.Thread(target=lambda: achieved.append(
+            publish(servers.mqtt_port, backlog, rate=rate)))
+        load.start()
+        sent_at = send_probes(servers.mqtt_port, backlog, options.latency_s)
+        load.join()
+        made = asyncio.run(wait_for_work_orders(servers.database_url, backlog))
+    latencies = [(made[device] - sent).total_seconds() * 1000
+                 for device, sent in sent_at.items() if device in made]
+    return Latency(options.load_share, rate, achieved[0] if achieved else 0.0, latencies,
+                   backlog.probes)
+
+
+def send_probes(port: int, backlog: Backlog, load_s: float) -> dict[str, datetime]:
+    """One leak per probe, spread over the middle 80 % of the load's `load_s`."""
+    client = paho_client(port, f"probe-{backlog.estate}", persistent=False)
+    client.loop_start()
+    time.sleep(0.1 * load_s)
+    interval = 0.8 * load_s / backlog.probes
+    sent_at: dict[str, datetime] = {}
+    for n in range(backlog.probes):
+        device = f"probe-{n:03d}"
+        now = datetime.now(UTC)
+        body = json.dumps({"ts": int(now.timestamp() * 1000), "leak": True, "battery": 90})
+        client.publish(f"estates/{backlog.estate}/leak_sensor/{device}/telemetry", body,
+                       qos=1).wait_for_publish(10)
+        sent_at[device] = now
+        time.sleep(interval)
+    client.loop_stop()
+    client.disconnect()
+    return sent_at
+
+
+async def wait_for_work_orders(database_url: str, backlog: Backlog) -> dict[str, datetime]:
+    """The probes' water_leak work orders (device id → created_at), once all are made or
+    WORK_ORDER_WAIT_S has passed."""
+    query = (select(Device.device_id, WorkOrder.created_at)
+             .join(WorkOrder, WorkOrder.device_pk == Device.id)
+             .where(Device.estate_id == backlog.estate, Device.device_id.like("probe-%"),
+                    WorkOrder.rule == "water_leak"))
+    deadline = time.monotonic() + WORK_ORDER_WAIT_S
+    async with open_database(database_url) as sessions:
+        while True:
+            async with sessions() as session:
+                made: dict[str, datetime] = dict((await session.execute(query)).all())
+            if len(made) >= backlog.probes or time.monotonic() > deadline:
+                return made
+            await asyncio.sleep(0.5)
+
+
+async def register(database_url: str, backlog: Backlog) -> None:
+    async with open_database(database_url) as sessions:
+        await import_estates(sessions, backlog.estate_file(), load_profiles())
+
+
+@contextmanager
+def servers(work: Path) -> Iterator[Servers]:
+    work.chmod(0o755)  # PostgreSQL runs as its own user and must reach its directory
+    with ExitStack() as stack:
+        port = free_port()
+        (work / "mosquitto.conf").write_text(broker_config(port))
+        stack.enter_context(running(
+            [require_binary("mosquitto", "mosquitto", search=["/usr/sbin/mosquitto"]), "-c",
+             str(work / "mosquitto.conf")], log=work / "mosquitto.log", what="mosquitto",
+            port=port))
+        for name in ("influxd", "victoria", "postgres"):
+            (work / name).mkdir()
+        influx = stack.enter_context(run_influxd(work / "influxd"))
+        victoria = stack.enter_context(run_victoria_metrics(work / "victoria"))
+        postgres = stack.enter_context(contextmanager(start_postgres)(work / "postgres"))
+        database_url = postgres.url()
+        upgrade(database_url)
+        yield Servers(port, influx, victoria, database_url)
+
+
+@dataclass(frozen=True)
+class Options:
+    messages: int
+    devices: int
+    sizes: list[int]
+    size_messages: int
+    gateways: int
+    profile: Path | None
+    latency: bool = True
+    latency_s: float = 40.0
+    probes: int = 100
+    load_share: float = 0.8
+
+
+def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
+    """All consumers drain the same backlog, queued once for each one's session."""
+    backlog = Backlog(f"bench-{uuid.uuid4().hex[:6]}", options.devices, options.messages)
+    asyncio.run(register(servers.database_url, backlog))
+    sub, paho = "sub-" + backlog.estate, "paho-" + backlog.estate
+    influx_ids = [f"gw-influx-{n}-{backlog.estate}" for n in range(options.gateways)]
+    victoria_ids = [f"gw-vm-{n}-{backlog.estate}" for n in range(options.gateways)]
+    for client_id in (sub, paho, *influx_ids, *victoria_ids):
+        open_session(servers.mqtt_port, client_id, backlog.topic_filter)
+    rate = publish(servers.mqtt_port, backlog)
+    print(f"published {backlog.messages} QoS 1 messages at {rate:,.0f} msg/s", flush=True)
+    influx = influx_store(servers.influx)
+    victoria = victoria_store(servers.victoria, backlog.estate)
+    profile = options.profile
+    return [mosquitto_sub_rate(servers.mqtt_port, sub, backlog),
+            bare_paho_rate(servers.mqtt_port, paho, backlog),
+            gateway_rate(servers, influx, backlog, influx_ids, work,
+                         profile and profile / "influx"),
+            gateway_rate(servers, victoria, backlog, victoria_ids, work, None)]
+
+
+def sizes(servers: Servers, options: Options, work: Path) -> list[tuple[int, Result]]:
+    """One gateway into InfluxDB draining a backlog from estates of each size."""
+    results = []
+    for devices in options.sizes:
+        messages = max(options.size_messages, 2 * devices)
+        backlog = Backlog(f"size-{uuid.uuid4().hex[:6]}", devices, messages)
+        asyncio.run(register(servers.database_url, backlog))
+        client_id = f"gw-size-{backlog.estate}"
+        open_session(servers.mqtt_port, client_id, backlog.topic_filter)
+        publish(servers.mqtt_port, backlog)
+        store = influx_store(servers.influx)
+        results.append((devices, gateway_rate(servers, store, backlog, [client_id], work,
+                                              None)))
+    return results
+
+
+def print_throughput(results: list[Result], options: Options) -> None:
+    limit = results[0].rate
+    print(f"\n{options.messages} QoS 1 leak messages from {options.devices} devices, "
+          "drained from a Mosquitto backlog (deploy/'s in-flight limit), one run")
+    print("| path | msg/s | landed / sent | ÷ mosquitto_sub | CPU µs/msg | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for result in results:
+        cpu = f"{result.cpu_us_per_msg:.0f}" if result.cpu_us_per_msg is not None else ""
+        rss = f"{result.rss_mb:.0f}" if result.rss_mb is not None else ""
+        print(f"| {result.path} | {result.rate:,.0f} | {result.landed} / {result.sent} | "
+              f"{result.rate / limit:.2f} | {cpu} | {rss} |")
+
+
+def print_sizes(results: list[tuple[int, Result]]) -> None:
+    print("\n| devices | messages | gateway msg/s | landed / sent | CPU µs/msg | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for devices, result in results:
+        print(f"| {devices:,} | {result.sent:,} | {result.rate:,.0f} | "
+              f"{result.landed} / {result.sent} | {result.cpu_us_per_msg or 0:.0f} | "
+              f"{result.rss_mb or 0:.0f} |")
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--sizes", default="1000,10000,50000",
+                        help="estate sizes (devices) for RSS and CPU; empty: skip")
+    parser.add_argument("--size-messages", type=int, default=100_000)
+    parser.add_argument("--gateways", type=int, default=1, help="gateway processes")
+    parser.add_argument("--profile", type=Path, help="py-spy raw profiles of the gateway here")
+    parser.add_argument("--no-latency", dest="latency", action="store_false",
+                        help="skip leak → work order under load")
+    parser.add_argument("--latency-seconds", type=float, default=40.0,
+                        help="how long the 80 %% load runs")
+    parser.add_argument("--probes", type=int, default=100, help="leaks sent during it")
+    parser.add_argument("--load-share", type=float, default=0.8,
+                        help="the load, as a share of the gateway's backlog rate")
+    args = parser.parse_args(argv)
+    return Options(args.messages, args.devices,
+                   [int(size) for size in args.sizes.split(",") if size.strip()],
+                   args.size_messages, args.gateways, args.profile, args.latency,
+                   args.latency_seconds, args.probes, args.load_share)
+
+
+@dataclass
+class Report:
+    throughput: list[Result]
+    latency: Latency | None
+    by_size: list[tuple[int, Result]]
+
+
+def run(options: Options) -> Report:
+    with tempfile.TemporaryDirectory(prefix="estateops-bench-") as tmp, \
+            servers(Path(tmp)) as running_servers:
+        results = throughput(running_servers, options, Path(tmp))
+        print_throughput(results, options)
+        latency = None
+        if options.latency:
+            latency = leak_latency(running_servers, options, Path(tmp), results[2].rate)
+            print_latency(latency)
+        by_size = sizes(running_servers, options, Path(tmp))
+        if by_size:
+            print_sizes(by_size)
+        return Report(results, latency, by_size)
+
+
+def print_latency(latency: Latency) -> None:
+    print(f"\nleak → work order, {latency.probes} probes while one gateway takes "
+          f"{latency.load_rate:,.0f} msg/s ({latency.load_share:.0%} of its rate above; the "
+          f"publishers achieved {latency.achieved_rate:,.0f}): made "
+          f"{len(latency.latencies_ms)} of {latency.probes}, "
+          f"p50 {latency.percentile(0.5):,.0f} ms, p99 {latency.percentile(0.99):,.0f} ms, "
+          f"max {max(latency.latencies_ms, default=0):,.0f} ms", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run(parse_options(argv))
+
+
+if __name__ == "__main__":
+    main()
