@@ -36,11 +36,12 @@ from pathlib import Path
 import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.db import open_database
 from device_profiles import load_profiles
 from estateops.migrate import upgrade
+from gateway.rules.tables import OutboxAnomaly, RecentMessage, StoredRuleState, StoredSeqWindow
 from registry.importer import import_estates
 from registry.schema import EstateFile
 from registry.tables import Device
@@ -327,6 +328,7 @@ def gateway_rate(servers: Servers, store: Store, backlog: Backlog, client_ids: l
     count = len(client_ids)
     envs = [gateway_env(servers, store, backlog, client_id, work, (index, count))
             for index, client_id in enumerate(client_ids)]
+    asyncio.run(forget_gateway_memory(servers.database_url))
     with gateways(envs, work, profile) as processes:
         wait_for_log(work, count, "gateway knows")
         started = time.perf_counter()
@@ -417,6 +419,14 @@ async def wait_for_work_orders(database_url: str, backlog: Backlog) -> dict[str,
             if len(made) >= backlog.probes or time.monotonic() > deadline:
                 return made
             await asyncio.sleep(0.5)
+
+
+async def forget_gateway_memory(database_url: str) -> None:
+    """Each consumer drains the same backlog as a gateway meeting it for the first time:
+    the seqs, rule state and outbox the previous one saved would make it all duplicates."""
+    async with open_database(database_url) as sessions, sessions.begin() as session:
+        for table in (StoredSeqWindow, RecentMessage, StoredRuleState, OutboxAnomaly):
+            await session.execute(delete(table))
 
 
 async def register(database_url: str, backlog: Backlog) -> None:
