@@ -82,7 +82,7 @@ class RuleStage:
         self._generation = 1  # the flush now being filled
         self._committed = 0  # the newest flush committed
         self._acks: deque[tuple[int, Ack]] = deque()
-        self._acks_waiting = asyncio.Event()
+        self._flush_wanted = asyncio.Event()  # an ack or a raise/clear waits for a flush
         self._flushing = asyncio.Lock()
         self._putting = 0  # messages whose effects are recorded but points not yet queued
         self._points_queued = asyncio.Event()
@@ -185,6 +185,9 @@ class RuleStage:
                 self._ongoing[(anomaly.device_pk, anomaly.rule)] = anomaly
             else:
                 self._unsaved.append(anomaly)
+                # A raise or clear (a deadline's too) goes out within ACK_FLUSH_DELAY_S,
+                # not at the next periodic flush: the 5341 clock is running.
+                self._flush_wanted.set()
 
     # --- acknowledgement ---------------------------------------------------------------
 
@@ -215,15 +218,15 @@ class RuleStage:
             ack()
             return
         self._acks.append((generation, ack))
-        self._acks_waiting.set()
+        self._flush_wanted.set()
 
     def _release(self, committed: int) -> None:
         self._committed = max(self._committed, committed)
         acks = self._acks
         while acks and acks[0][0] <= self._committed:
             acks.popleft()[1]()
-        if not acks:
-            self._acks_waiting.clear()
+        if not acks and not self._unsaved:
+            self._flush_wanted.clear()
 
     # --- loops -------------------------------------------------------------------------
 
@@ -271,7 +274,7 @@ class RuleStage:
     async def _flush_due(self) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._flush_interval_s):
-                await self._acks_waiting.wait()
+                await self._flush_wanted.wait()
                 await asyncio.sleep(ACK_FLUSH_DELAY_S)
 
     async def flush(self) -> None:
