@@ -63,10 +63,9 @@ class Ingestor:
         and the rule-stage flush holding its effects has committed.
         A message for a device another gateway owns is acknowledged at once, unread."""
         if not self.partition.owns_topic(topic_name):
-            NOT_OWNED.inc()
             if ack is not None:
                 ack()
-            return Outcome.NOT_OWNED
+            return self._not_owned()
         points: list[Point] = []
         with self._recording():
             outcome = await self._examine(topic_name, payload, received_ns, points)

@@ -164,17 +164,11 @@ class ToResidents(ApiError):
         return {"error": self.code, "detail": f"{self.message} / {self.english}", **self.extra}
 
 
-class TooManyReports(ToResidents):
-    status_code = 429
+class TooManyReports(ToResidents, TooManyRequests):
+    """TooManyRequests' Retry-After, worded for a resident."""
+
     code = "too_many_reports"
     english = "too many reports from this link or address; try again in a minute"
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message, extra={"retry_after_s": retry_after_s})
-        self.retry_after_s = retry_after_s
-
-    def headers(self) -> dict[str, str] | None:
-        return {"Retry-After": str(self.retry_after_s)}
 
 
 class PhotoNotAccepted(ToResidents):
@@ -251,7 +245,7 @@ def _condition_active(exc: ConditionActive) -> ApiError:
 
 def _from_resident_error(exc: ResidentError) -> ApiError:
     if isinstance(exc, ReportsThrottled):
-        return TooManyReports(exc.message, exc.retry_after_s)
+        return TooManyReports(exc.message, retry_after_s=exc.retry_after_s)
     if isinstance(exc, PhotoRefused):
         return PhotoTooLarge(exc.message) if exc.too_large else PhotoNotAccepted(exc.message)
     if isinstance(exc, RatingRefused):
