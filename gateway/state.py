@@ -6,16 +6,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, func
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import ns_to_datetime
 from core.telemetry import FieldValue
+from core.upsert import Upsert, upsert_rows
 from gateway import metrics
 from gateway.shielded import flush_every
 from gateway.tables import DeviceState
@@ -125,9 +124,8 @@ class StateTracker:
                       rows[0]["device_pk"], exc)
 
     async def _write_batch(self, rows: list[dict[str, Any]]) -> None:
-        # One statement for the whole batch (executemany): every row has every column.
         async with self._sessions.begin() as session:
-            await session.execute(_upsert(session.get_bind().dialect.name), rows)
+            await upsert_rows(await session.connection(), _UPSERT, rows)
 
 
 def _bad_data(exc: Exception) -> bool:
@@ -139,20 +137,7 @@ def _bad_data(exc: Exception) -> bool:
             and isinstance(exc.orig, OverflowError | ValueError))
 
 
-_JSON_COLUMNS = frozenset({"last_telemetry", "last_event"})
-
-
-@lru_cache(maxsize=4)
-def _upsert(dialect: str) -> Any:
-    """Insert a device's state, or update the columns a row sets (not None) and keep the
-    stored value of the others."""
-    table = cast(Table, DeviceState.__table__)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # None must be SQL NULL (kept by COALESCE), not the JSON value null.
-    values = {column.name: bindparam(column.name, type_=JSON(none_as_null=True)
-                                     if column.name in _JSON_COLUMNS else column.type)
-              for column in table.columns}
-    statement = insert(table).values(values)
-    changes = {column.name: func.coalesce(statement.excluded[column.name], column)
-               for column in table.columns if column.name != "device_pk"}
-    return statement.on_conflict_do_update(index_elements=["device_pk"], set_=changes)
+# A row's None keeps the stored value: a flush sets only the columns that changed.
+_UPSERT = Upsert(cast(Table, DeviceState.__table__), keys=("device_pk",),
+                 update=tuple(column.name for column in DeviceState.__table__.columns
+                              if column.name != "device_pk"), keep_unset=True)

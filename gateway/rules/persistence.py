@@ -12,12 +12,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.upsert import Upsert, upsert_rows
 from gateway.rules.state import RuleState
 from gateway.rules.tables import (
     OutboxAnomaly,
@@ -105,35 +105,28 @@ async def _save_states(session: AsyncSession, changes: Mapping[StateKey, dict[st
     if len(rows) < len(kept):
         log.info("not saving rule state of %d devices removed from the registry",
                  len({pk for pk, _ in kept} - existing))
-    for start in range(0, len(rows), CHUNK):
-        await session.execute(_upsert(session, rows[start:start + CHUNK]))
+    await upsert_rows(await session.connection(), _STATE_UPSERT, rows)
 
 
 async def _save_anomalies(session: AsyncSession, anomalies: list[dict[str, Any]], owner: str,
                           now: datetime) -> None:
     rows = [{"owner": owner, "anomaly": anomaly, "created_at": now} for anomaly in anomalies]
-    for start in range(0, len(rows), CHUNK):  # ids follow the list's order
-        await session.execute(insert(OutboxAnomaly).values(rows[start:start + CHUNK]))
+    if rows:  # an executemany, row by row: the ids follow the list's order
+        await session.execute(insert(_table(OutboxAnomaly)), rows)
 
 
 async def _save_seq_windows(session: AsyncSession, windows: Mapping[int, tuple[int, bytes]],
                             existing: set[int]) -> None:
     rows = [{"device_pk": pk, "high": high, "seen": seen}
             for pk, (high, seen) in windows.items() if pk in existing]
-    for start in range(0, len(rows), CHUNK):
-        statement = _insert(session)(StoredSeqWindow).values(rows[start:start + CHUNK])
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=["device_pk"],
-            set_={"high": statement.excluded.high, "seen": statement.excluded.seen}))
+    await upsert_rows(await session.connection(), _SEQ_UPSERT, rows)
 
 
 async def _save_recent(session: AsyncSession, recent: Mapping[bytes, int],
                        before_ns: int) -> None:
     rows = [{"digest": digest, "received_ns": received_ns}
             for digest, received_ns in recent.items()]
-    for start in range(0, len(rows), CHUNK):
-        statement = _insert(session)(RecentMessage).values(rows[start:start + CHUNK])
-        await session.execute(statement.on_conflict_do_nothing(index_elements=["digest"]))
+    await upsert_rows(await session.connection(), _RECENT_INSERT, rows)
     if rows or before_ns:
         await session.execute(delete(RecentMessage).where(RecentMessage.received_ns < before_ns))
 
@@ -165,15 +158,11 @@ async def _existing_devices(session: AsyncSession, pks: set[int]) -> set[int]:
     return found
 
 
-def _insert(session: AsyncSession) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT."""
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _table(mapped: type[Any]) -> Table:
+    return cast(Table, mapped.__table__)
 
 
-def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
-    statement = _insert(session)(StoredRuleState).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=["device_pk", "rule"],
-        set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
-    )
+_STATE_UPSERT = Upsert(_table(StoredRuleState), keys=("device_pk", "rule"),
+                       update=("state", "updated_at"))
+_SEQ_UPSERT = Upsert(_table(StoredSeqWindow), keys=("device_pk",), update=("high", "seen"))
+_RECENT_INSERT = Upsert(_table(RecentMessage), keys=("digest",), update=())
