@@ -4,8 +4,9 @@ or all of it in one process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from services.workorders.notifier import Notifier
 from services.workorders.sink import intake_sink
 
 log = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_S = 5
 
 
 @dataclass
@@ -69,8 +72,23 @@ def api_server(resources: Resources, notifier: Notifier | None = None) -> uvicor
     # HTTPS when a certificate is configured (docs/security.md, "TLS").
     config = uvicorn.Config(app, host=api.host, port=api.port,
                             log_level=settings.log_level.lower(), lifespan="on",
-                            ssl_certfile=api.ssl_certfile, ssl_keyfile=api.ssl_keyfile)
-    return uvicorn.Server(config)
+                            ssl_certfile=api.ssl_certfile, ssl_keyfile=api.ssl_keyfile,
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    return EmbeddedServer(config)
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn as one part of a process: it leaves SIGINT and SIGTERM to the process.
+
+    uvicorn's own handlers would take both signals for as long as it serves, stop only the
+    API, and raise the signal again once the API is down: the gateway, the simulated estate
+    and the broker kept running through the API's shutdown (a Ctrl-C of the demo took
+    35–75 s). The process's handlers cancel its main task; `serve_until_stopped` then shuts
+    uvicorn down."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def run_gateway(settings: Settings) -> None:
@@ -87,17 +105,20 @@ async def run_api(settings: Settings) -> None:
         try:
             notifier = Notifier(resources.sessions, mqtt=publisher,
                                 public_url=settings.api.link_base)
-            await api_server(resources, notifier).serve()
+            await serve_until_stopped(api_server(resources, notifier))
         finally:
             await publisher.aclose()
 
 
 async def serve_until_stopped(server: uvicorn.Server) -> None:
-    """Run uvicorn as one task among others; cancelling the task shuts it down cleanly."""
+    """Run uvicorn until cancelled; then let it shut down as it does on a signal (open
+    connections get GRACEFUL_SHUTDOWN_S, then the app's lifespan closes what it opened)."""
+    serving = asyncio.ensure_future(server.serve())
     try:
-        await server.serve()
+        await asyncio.shield(serving)
     except asyncio.CancelledError:
         server.should_exit = True
+        await serving
         raise
 
 
