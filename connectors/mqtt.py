@@ -301,7 +301,8 @@ class _PublishSplitter:
     def __init__(self, sock: Any, on_publish: RawPublish) -> None:
         self._sock = sock
         self._on_publish = on_publish
-        self._rest = b""  # an incomplete packet at the end of the last read
+        self._rest = bytearray()  # an incomplete packet at the end of the last read
+        self._rest_needs = 0  # its whole length, once its header is in
         self._for_paho = bytearray()
         self._closed = False
 
@@ -322,22 +323,35 @@ class _PublishSplitter:
         if not chunk:
             self._closed = True
             return
-        self._rest = self._split(self._rest + chunk if self._rest else chunk)
+        if not self._rest:
+            self._keep(*self._split(chunk))
+            return
+        # A packet larger than a read is gathered first and split once: splitting the
+        # whole rest again at every read would copy a large message once per read.
+        self._rest += chunk
+        if len(self._rest) >= self._rest_needs:
+            self._keep(*self._split(bytes(self._rest)))
 
-    def _split(self, data: bytes) -> bytes:
-        """Dispatch every whole packet in `data`; return the incomplete rest."""
+    def _keep(self, rest: bytes, needs: int) -> None:
+        self._rest, self._rest_needs = bytearray(rest), needs
+
+    def _split(self, data: bytes) -> tuple[bytes, int]:
+        """Dispatch every whole packet in `data`; return the incomplete rest and the length
+        it must reach to hold its first packet (0: its header is not all there yet)."""
         position, size = 0, len(data)
         while size - position >= 2:
             length, body = _remaining_length(data, position + 1)
-            if body < 0 or body + length > size:
-                break
+            if body < 0:
+                return data[position:], 0
             end = body + length
+            if end > size:
+                return data[position:], end - position
             if data[position] >> 4 == _PUBLISH:
                 self._publish(data[position], data, body, end)
             else:
                 self._for_paho += data[position:end]
             position = end
-        return data[position:]
+        return data[position:], 0
 
     def _publish(self, flags: int, data: bytes, body: int, end: int) -> None:
         qos = (flags >> 1) & 3
