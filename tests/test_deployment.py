@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel
 
 from estateops.settings import Settings
+from gateway.decode import MAX_PAYLOAD_BYTES
 from tests.fixtures.processes import free_port, require_binary, running
 from tests.utils.tls import make_test_ca
 
@@ -254,6 +255,9 @@ def test_broker_config_sets_queue_limits_on_purpose() -> None:
     assert inflight == 0 or inflight >= 100
     assert directives["allow_anonymous"] == "false"
     assert directives["persistence"] == "true"
+    # One device's huge message must not reach the gateway whole (MQTT allows 256 MB), but
+    # one a little over the contract's limit must, to be kept as a dead letter.
+    assert 4 * MAX_PAYLOAD_BYTES <= int(directives["message_size_limit"]) <= 16 * 1024 * 1024
 
 
 @pytest.fixture
