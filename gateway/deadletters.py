@@ -1,9 +1,16 @@
-"""Keep every refused message, with its reason, in the SQL dead-letter table."""
+"""Keep every refused message, with its reason, in the SQL dead-letter table.
+
+A refused message is acknowledged only once its dead letter is saved (`when_saved`): a
+gateway killed in between gets the message again from the broker and refuses it again.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -19,7 +26,9 @@ log = logging.getLogger(__name__)
 
 MAX_STORED_PAYLOAD = 65_536
 FLUSH_INTERVAL_S = 0.2
+ACK_FLUSH_DELAY_S = 0.01  # with an acknowledgement waiting, flush this soon
 RETRY_DELAY_S = 2.0
+Ack = Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,10 @@ class DeadLetterSink:
         self._max_pending_bytes = max_pending_bytes
         self._wake = asyncio.Event()
         self._flushing = Shielded()
+        self._added = 0  # letters taken into the buffer so far
+        self._saved = 0  # of those, saved (the buffer is saved oldest first)
+        self._acks: deque[tuple[int, Ack]] = deque()  # (letters it waits for, ack)
+        self._ack_waiting = asyncio.Event()
 
     def add(self, *, received_at: datetime, topic: str, reason: RejectReason, detail: str,
             payload: bytes, estate_id: str | None = None, device_id: str | None = None) -> None:
@@ -64,19 +77,49 @@ class DeadLetterSink:
             return
         self._pending.append(record)
         self._pending_bytes += len(record.payload)
+        self._added += 1
         self._wake.set()
+
+    def when_saved(self, ack: Ack) -> None:
+        """Call `ack` once every letter taken so far is saved (now, if none waits). Called
+        in receive order, acks leave in receive order. A letter dropped because the buffer
+        was full is not waited for: it is logged and counted instead."""
+        if not self._acks and self._saved >= self._added:
+            ack()
+            return
+        self._acks.append((self._added, ack))
+        self._ack_waiting.set()
+
+    def _release(self) -> None:
+        acks = self._acks
+        while acks and acks[0][0] <= self._saved:
+            acks.popleft()[1]()
+        if not acks:
+            self._ack_waiting.clear()
 
     async def run(self) -> None:
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                await asyncio.sleep(FLUSH_INTERVAL_S)
+                await self._flush_due()
                 await self._flush_until_saved()
         except asyncio.CancelledError:
             await self._flushing.settle()
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception as exc:  # noqa: BLE001 - their messages were not acknowledged
+                log.warning("stopping with %d dead letters not saved (%s); the broker sends "
+                            "their messages again", len(self._pending), exc)
             raise
+
+    async def _flush_due(self) -> None:
+        """FLUSH_INTERVAL_S after the first letter, or ACK_FLUSH_DELAY_S after an
+        acknowledgement started waiting for one."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FLUSH_INTERVAL_S):
+                await self._ack_waiting.wait()
+                await asyncio.sleep(ACK_FLUSH_DELAY_S)
 
     async def _flush_until_saved(self) -> None:
         while self._pending:
@@ -100,3 +143,5 @@ class DeadLetterSink:
             self._pending[:0] = batch
             raise
         self._pending_bytes -= sum(len(record.payload) for record in batch)
+        self._saved += len(batch)
+        self._release()

@@ -59,8 +59,9 @@ class Ingestor:
     async def handle(self, topic_name: str, payload: bytes, received_ns: int,
                      ack: Ack | None = None) -> Outcome:
         """Ingest one message; `ack` is called once every point queued so far (this
-        message's included) is in the store (a duplicate's original may still be queued)
-        and the rule-stage flush holding its effects has committed.
+        message's included) is in the store (a duplicate's original may still be queued),
+        the rule-stage flush holding its effects has committed, and its dead letter (if it
+        was refused) is saved.
         A message for a device another gateway owns is acknowledged at once, unread."""
         if not self.partition.owns_topic(topic_name):
             if ack is not None:
@@ -98,13 +99,18 @@ class Ingestor:
         return Outcome.NOT_OWNED
 
     def _acknowledge_when_durable(self, ack: Ack) -> None:
-        """Points stored, then rule effects saved: both in receive order, so acks are too."""
-        rules = self.rules
+        """Points stored, then rule effects saved, then dead letters saved: each in receive
+        order, so acks are too."""
+        dead_letters, rules = self.dead_letters, self.rules
+
+        def when_letters_saved() -> None:
+            dead_letters.when_saved(ack)
+
         if rules is None:
-            self.writer.when_written(ack)
+            self.writer.when_written(when_letters_saved)
             return
         generation = rules.generation  # read after the effects were recorded
-        self.writer.when_written(lambda: rules.when_saved(ack, generation))
+        self.writer.when_written(lambda: rules.when_saved(when_letters_saved, generation))
 
     async def _examine(self, topic_name: str, payload: bytes, received_ns: int,
                        points: list[Point]) -> Outcome:
