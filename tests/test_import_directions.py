@@ -37,8 +37,9 @@ NARROW: dict[tuple[str, str], frozenset[str]] = {
                                         "gateway.rules.overrides", "gateway.rules.compile"}),
 }
 # The core holds the shared vocabulary: it must stay importable with no heavy dependency
-# but SQLAlchemy (its declarative Base).
-CORE_THIRD_PARTY = frozenset({"sqlalchemy"})
+# but SQLAlchemy (its declarative Base) and orjson (one C module, which renders the bulk
+# upsert's rows for PostgreSQL).
+CORE_THIRD_PARTY = frozenset({"sqlalchemy", "orjson"})
 
 
 @dataclass(frozen=True)
