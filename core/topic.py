@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,7 +42,9 @@ class Topic:
             parsed_channel = Channel(channel)
         except ValueError:
             raise TopicError(f"unknown channel {channel!r}") from None
-        return cls(estate_id, device_type, device_id, parsed_channel)
+        # Estate and type are shared by thousands of devices: one string each in a cache of
+        # parsed topics, not a copy per device.
+        return cls(sys.intern(estate_id), sys.intern(device_type), device_id, parsed_channel)
 
     def __str__(self) -> str:
         return f"{TOPIC_ROOT}/{self.estate_id}/{self.device_type}/{self.device_id}/{self.channel}"

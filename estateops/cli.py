@@ -19,7 +19,7 @@ from estateops.cli_qr import qr_app
 from estateops.cli_staff import DEMO_ADMIN, ensure_demo_admin, staff_app
 from estateops.logs import configure_logging
 from estateops.settings import Settings
-from services.auth.authenticator import MissingJwtSecret
+from services.auth.errors import MissingJwtSecret
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 registry_app = typer.Typer(help="The device registry: estates, buildings, units, devices.",

@@ -1,5 +1,8 @@
 """Long-running processes: the gateway (with rules, work-order intake and escalation), the API,
-or all of it in one process."""
+or all of it in one process.
+
+uvicorn and FastAPI are imported where the API is built: `estateops gateway` never loads them
+(tests/test_gateway_imports.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,8 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import uvicorn
-from fastapi import FastAPI
 from prometheus_client import start_http_server
 
 from connectors.mqtt import Publisher
@@ -22,6 +24,10 @@ from gateway.runner import Gateway, build_gateway, partition_mqtt
 from services.workorders.escalation import run_escalation
 from services.workorders.notifier import Notifier
 from services.workorders.sink import intake_sink
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,8 @@ async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
 
 
 def api_server(resources: Resources, notifier: Notifier | None = None) -> uvicorn.Server:
+    import uvicorn
+
     from services.api.main import create_app
 
     settings = resources.settings

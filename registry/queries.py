@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,9 +42,13 @@ def _device_refs() -> Select[*RefColumns]:
 
 
 def _ref(row: Row[*RefColumns]) -> DeviceRef:
+    """Estate, type and kind are shared by thousands of devices: one string each (interned)
+    rather than a copy per row, ~170 bytes a device in the gateway's index."""
     return DeviceRef(
-        pk=row.id, estate_id=row.estate_id, device_id=row.device_id, device_type=row.device_type,
-        kind=row.kind, reporting_interval_s=row.reporting_interval_s, enabled=row.enabled,
+        pk=row.id, estate_id=sys.intern(row.estate_id), device_id=row.device_id,
+        device_type=sys.intern(row.device_type),
+        kind=None if row.kind is None else sys.intern(row.kind),
+        reporting_interval_s=row.reporting_interval_s, enabled=row.enabled,
         commissioning=row.commissioning, watched_since=row.watched_since,
     )
 

@@ -10,12 +10,11 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.errors import ApiError, BadCharacters, BodyTooLarge
+from services.api.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # The routes that take a photo: an 8 MiB image as the body, or base64 in a resident's report.
 UPLOAD_PATHS = (re.compile(r"^/api/v1/work-orders/[0-9]+/photos$"),
                 re.compile(r"^/api/v1/resident/links/[^/]+/[^/]+/reports$"))
-DEFAULT_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 FORM = b"application/x-www-form-urlencoded"
 # Bodies read as text, where a NUL can only be an attack; an image may hold NUL bytes.
 TEXT_TYPES = (b"application/json", FORM, b"text/")

@@ -34,7 +34,8 @@ from services.api.routes import (
     work_orders,
 )
 from services.api.settings import ApiConfig
-from services.auth.authenticator import Authenticator, MissingJwtSecret
+from services.auth.authenticator import Authenticator
+from services.auth.errors import MissingJwtSecret
 from services.auth.settings import AuthSettings
 from services.auth.throttle import LoginThrottle
 from services.web import router as staff_page_router

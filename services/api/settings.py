@@ -9,8 +9,12 @@ from pydantic import BaseModel, Field, model_validator
 
 from connectors.mqtt import MqttSettings
 from connectors.store.settings import InfluxSettings
-from services.api.guards import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 from services.auth.settings import AuthSettings
+
+# The body limits services/api/guards.py enforces; here so that reading the settings (as
+# `estateops gateway` does) needs no Starlette. An upload: an 8 MiB photo, or it in base64.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 

@@ -15,14 +15,6 @@ from services.auth.throttle import LoginThrottle
 from services.auth.tokens import issue_token, read_token
 
 
-class MissingJwtSecret(ValueError):
-    """The API cannot sign tokens: no secret configured."""
-
-    def __init__(self) -> None:
-        super().__init__("no JWT secret: set ESTATEOPS_AUTH__JWT_SECRET (32+ characters), e.g. "
-                         "from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
-
-
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str

@@ -25,3 +25,11 @@ class TooManyAttempts(AuthError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class MissingJwtSecret(ValueError):
+    """The API cannot sign tokens: no secret configured."""
+
+    def __init__(self) -> None:
+        super().__init__("no JWT secret: set ESTATEOPS_AUTH__JWT_SECRET (32+ characters), e.g. "
+                         "from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import aiomqtt
-import apprise
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.workorders.alert import Alert, AlertKind
@@ -44,7 +43,10 @@ class Delivery:
 
 
 def send_with_apprise(urls: list[str], title: str, body: str) -> bool:
-    """Blocking: send one message to every URL; True if all targets took it."""
+    """Blocking: send one message to every URL; True if all targets took it. apprise is
+    imported here, on first use: a gateway that never notifies needn't carry its modules."""
+    import apprise
+
     sender = apprise.Apprise()
     for url in urls:
         if not sender.add(url):

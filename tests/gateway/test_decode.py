@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.topic import Channel
+from core.topic import Channel, Topic
 from device_profiles import load_profiles
 from gateway.decode import (
     MAX_EXTRAS,
@@ -116,6 +116,14 @@ def test_bad_topic_is_rejected_when_parsed() -> None:
     assert "topic" in caught.value.detail
     assert parse_topic("estates/longdi/leak_sensor/dev-001/event") == topic_for(
         "leak_sensor", Channel.EVENT)
+
+
+def test_parsed_topics_share_their_estate_and_type_strings() -> None:
+    """The gateway caches a parsed topic per device: one copy of the estate and the type."""
+    first, second = (Topic.parse("/".join(("estates", "est" + "ate-a", "leak_" + "sensor", device,
+                                          "telemetry"))) for device in ("d1", "d2"))
+    assert first.estate_id is second.estate_id
+    assert first.device_type is second.device_type
 
 
 def test_size_is_checked_before_parsing_and_the_limit_itself_is_allowed() -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway import metrics
 from gateway.deadletters import DeadLetterSink
 from gateway.directory import DeviceDirectory
+from gateway.rules.lateness import OFFSET_WINDOW, LatenessJudge
 from gateway.tables import DeadLetter
 from gateway.validation import RejectReason
 
@@ -41,3 +42,20 @@ async def test_dead_letters_waiting_for_the_database_are_bounded_in_bytes(
     assert metrics.DEAD_LETTERS_LOST._value.get() - lost_before == 7
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DeadLetter)) == 6
+
+
+def test_the_lateness_judge_remembers_up_to_its_bound_of_devices() -> None:
+    judge = LatenessJudge(max_devices=10)
+    for device_pk in range(50):
+        for n in range(2 * OFFSET_WINDOW):
+            judge.late(device_pk, time_ns=n, received_ns=n + 1_000, lateness_ns=10_000)
+    assert len(judge) == 10
+    # the newest devices are the ones kept: device 49's usual delay is still known
+    assert judge.late(49, time_ns=0, received_ns=20_000, lateness_ns=10_000)
+    assert not judge.late(0, time_ns=0, received_ns=20_000, lateness_ns=10_000)
+
+
+def test_a_delay_beyond_int64_is_judged_not_crashed() -> None:
+    judge = LatenessJudge()
+    assert not judge.late(1, time_ns=-(1 << 70), received_ns=0, lateness_ns=1)
+    assert not judge.late(1, time_ns=0, received_ns=1, lateness_ns=1)

@@ -45,6 +45,19 @@ async def test_index_holds_every_device_with_its_registry_facts(
     assert index[("hongqi", "leak-01")].device_type == "leak_sensor"
 
 
+async def test_the_index_shares_one_string_per_estate_and_type(
+    imported: async_sessionmaker[AsyncSession],
+) -> None:
+    """The gateway holds the index of every device: 50 000 copies of an estate's name are
+    ~3 MB it need not hold."""
+    async with imported() as session:
+        refs = list((await load_device_index(session)).values())
+    estates = {id(ref.estate_id) for ref in refs}
+    types = {id(ref.device_type) for ref in refs}
+    assert len(estates) == len({ref.estate_id for ref in refs}) < len(refs)
+    assert len(types) == len({ref.device_type for ref in refs}) < len(refs)
+
+
 async def test_find_device_matches_the_index_and_misses_cleanly(
     imported: async_sessionmaker[AsyncSession],
 ) -> None:
