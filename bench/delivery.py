@@ -413,6 +413,7 @@ class Latency:
     achieved_rate: float
     latencies_ms: list[float]
     probes: int
+    cpu_us_per_msg: float  # the gateway's, from the load's start until the work orders
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -431,36 +432,47 @@ def sustained_rate(servers: Servers, options: Options, work: Path,
     and the broker's queue grows until its in-flight limit (see bench/RESULTS.md)."""
     offered = backlog_rate
     for _step in range(RATE_STEPS):
-        landed_rate, kept_up = live_step(servers, options, work, offered)
-        print(f"live step: offered {offered:,.0f} msg/s, landed {landed_rate:,.0f} msg/s, "
-              f"{'kept up' if kept_up else 'fell behind'}", flush=True)
-        if kept_up:
+        step = live_step(servers, options, work, offered)
+        print(f"live step: offered {offered:,.0f} msg/s, landed {step.landed_rate:,.0f} "
+              f"msg/s at {step.cpu_us_per_msg:.0f} µs of gateway CPU a message, "
+              f"{'kept up' if step.kept_up else 'fell behind'}", flush=True)
+        if step.kept_up:
             return offered, True
-        offered = 0.8 * min(offered, landed_rate)
+        offered = 0.8 * min(offered, step.landed_rate)
     return offered, False
 
 
-def live_step(servers: Servers, options: Options, work: Path,
-              offered: float) -> tuple[float, bool]:
-    """Offer `offered` msg/s live to a fresh gateway: the rate that landed after a
-    warm-up, and whether the store held all but KEEP_UP_S of it as the load ended."""
+@dataclass(frozen=True)
+class LiveStep:
+    landed_rate: float
+    cpu_us_per_msg: float
+    kept_up: bool
+
+
+def live_step(servers: Servers, options: Options, work: Path, offered: float) -> LiveStep:
+    """Offer `offered` msg/s live to a fresh gateway: the rate that landed after a warm-up
+    and the gateway's CPU per message landed then, and whether the store held all but
+    KEEP_UP_S of the load as it ended. A gateway left behind is stopped, not waited for:
+    the next step has its own estate, session and gateway."""
     seconds = options.latency_s / 2
     backlog = Backlog(f"live-{uuid.uuid4().hex[:6]}", options.devices, int(offered * seconds))
     asyncio.run(register(servers.database_url, backlog))
     store = influx_store(servers.influx)
     env = gateway_env(servers, store, backlog, f"gw-live-{backlog.estate}", work, (0, 1))
-    with gateways([env], work, None):
+    with gateways([env], work, None) as processes:
         wait_for_log(work, 1, "subscribed to")
         load = threading.Thread(target=publish, args=(servers.mqtt_port, backlog),
                                 kwargs={"rate": offered})
         load.start()
         time.sleep(LIVE_WARMUP_SHARE * seconds)
         counted_from, landed_before = time.perf_counter(), store.count()
+        cpu_before = cpu_seconds(processes[0].pid)
         load.join()
-        landed = store.count()
-        rate = (landed - landed_before) / (time.perf_counter() - counted_from)
-        wait_landed(store, backlog.messages)  # the next phase starts with an idle gateway
-    return rate, backlog.messages - landed <= offered * KEEP_UP_S
+        landed = store.count() - landed_before
+        cpu = cpu_seconds(processes[0].pid) - cpu_before
+        rate = landed / (time.perf_counter() - counted_from)
+        behind = backlog.messages - landed_before - landed
+    return LiveStep(rate, cpu / max(landed, 1) * 1e6, behind <= offered * KEEP_UP_S)
 
 
 def leak_latency(servers: Servers, options: Options, work: Path, full_rate: float,
@@ -475,8 +487,9 @@ def leak_latency(servers: Servers, options: Options, work: Path, full_rate: floa
     asyncio.run(register(servers.database_url, backlog))
     env = gateway_env(servers, influx_store(servers.influx), backlog,
                       f"gw-lat-{backlog.estate}", work, (0, 1))
-    with gateways([env], work, options.profile and options.profile / "latency"):
+    with gateways([env], work, options.profile and options.profile / "latency") as processes:
         wait_for_log(work, 1, "subscribed to")
+        cpu_before = cpu_seconds(processes[0].pid)
         achieved: list[float] = []
         load = threading.Thread(target=lambda: achieved.append(
             publish(servers.mqtt_port, backlog, rate=rate)))
@@ -484,10 +497,12 @@ def leak_latency(servers: Servers, options: Options, work: Path, full_rate: floa
         sent_at = send_probes(servers.mqtt_port, backlog, options.latency_s)
         load.join()
         made = asyncio.run(wait_for_work_orders(servers.database_url, backlog))
+        cpu = cpu_seconds(processes[0].pid) - cpu_before
     latencies = [(made[device] - sent).total_seconds() * 1000
                  for device, sent in sent_at.items() if device in made]
     return Latency(options.load_share, full_rate, found, rate,
-                   achieved[0] if achieved else 0.0, latencies, backlog.probes)
+                   achieved[0] if achieved else 0.0, latencies, backlog.probes,
+                   cpu / backlog.messages * 1e6)
 
 
 def send_probes(port: int, backlog: Backlog, load_s: float) -> dict[str, datetime]:
@@ -691,7 +706,8 @@ def print_latency(latency: Latency) -> None:
           f"{latency.achieved_rate:,.0f}): made "
           f"{len(latency.latencies_ms)} of {latency.probes}, "
           f"p50 {latency.percentile(0.5):,.0f} ms, p99 {latency.percentile(0.99):,.0f} ms, "
-          f"max {max(latency.latencies_ms, default=0):,.0f} ms", flush=True)
+          f"max {max(latency.latencies_ms, default=0):,.0f} ms; gateway CPU "
+          f"{latency.cpu_us_per_msg:.0f} µs a message", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
