@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,6 +82,8 @@ class Backlog:
     devices: int
     messages: int
     probes: int = 0  # leak sensors `probe-NNN` besides the loaded ones (latency)
+    leaks: bool = True  # every 997th reading is a leak (False: a dry estate)
+    first: int = 0  # the number of its first message (0, or where an earlier part ended)
     base_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000 - 3_600_000)
 
     @property
@@ -90,7 +92,7 @@ class Backlog:
 
     def message(self, n: int) -> tuple[str, bytes]:
         device, seq = n % self.devices, n // self.devices
-        body = {"ts": self.base_ms + n, "seq": seq, "leak": n % 997 == 0,
+        body = {"ts": self.base_ms + n, "seq": seq, "leak": self.leaks and n % 997 == 0,
                 "battery": 50 + n % 50, "rssi": -60 - n % 30}
         return (f"estates/{self.estate}/leak_sensor/leak-{device:05d}/telemetry",
                 json.dumps(body).encode())
@@ -148,7 +150,7 @@ def publish_share(port: int, backlog: Backlog, share: int, shares: int,
     messages per PUBACK), a third of a core at 3 000 msg/s on this 2-core machine. Here the
     PUBLISH packets are rendered before the clock starts and written on a raw socket in
     large writes; PUBACKs are counted by their bytes, not parsed."""
-    numbers = range(share, backlog.messages, shares)
+    numbers = range(backlog.first + share, backlog.first + backlog.messages, shares)
     packets = [publish_packet(*backlog.message(n), message_id=1 + index % 65_535)
                for index, n in enumerate(numbers)]
     with raw_connection(port, f"pub-{uuid.uuid4().hex[:6]}") as sock:
@@ -450,12 +452,15 @@ class LiveStep:
 
 
 def live_step(servers: Servers, options: Options, work: Path, offered: float) -> LiveStep:
-    """Offer `offered` msg/s live to a fresh gateway: the rate that landed after a warm-up
-    and the gateway's CPU per message landed then, and whether the store held all but
-    KEEP_UP_S of the load as it ended. A gateway left behind is stopped, not waited for:
+    """Offer `offered` msg/s live to a fresh gateway, with probes' leaks as often as the
+    latency phase sends them (each is a work order made in the gateway's process, ~10-30 ms
+    of its CPU): the rate that landed after a warm-up and the gateway's CPU per message
+    landed then, and whether the store held all but KEEP_UP_S of the load as it ended. A
+    gateway left behind is stopped, not waited for:
     the next step has its own estate, session and gateway."""
     seconds = options.latency_s / 2
-    backlog = Backlog(f"live-{uuid.uuid4().hex[:6]}", options.devices, int(offered * seconds))
+    backlog = Backlog(f"live-{uuid.uuid4().hex[:6]}", options.devices, int(offered * seconds),
+                      probes=max(1, options.probes // 2), leaks=options.leaky_load)
     asyncio.run(register(servers.database_url, backlog))
     store = influx_store(servers.influx)
     env = gateway_env(servers, store, backlog, f"gw-live-{backlog.estate}", work, (0, 1))
@@ -463,11 +468,14 @@ def live_step(servers: Servers, options: Options, work: Path, offered: float) ->
         wait_for_log(work, 1, "subscribed to")
         load = threading.Thread(target=publish, args=(servers.mqtt_port, backlog),
                                 kwargs={"rate": offered})
+        probes = threading.Thread(target=send_probes, args=(servers.mqtt_port, backlog, seconds))
         load.start()
+        probes.start()
         time.sleep(LIVE_WARMUP_SHARE * seconds)
         counted_from, landed_before = time.perf_counter(), store.count()
         cpu_before = cpu_seconds(processes[0].pid)
         load.join()
+        probes.join()
         landed = store.count() - landed_before
         cpu = cpu_seconds(processes[0].pid) - cpu_before
         rate = landed / (time.perf_counter() - counted_from)
@@ -478,17 +486,22 @@ def live_step(servers: Servers, options: Options, work: Path, offered: float) ->
 def leak_latency(servers: Servers, options: Options, work: Path, full_rate: float,
                  found: bool = True) -> Latency:
     """Leak → work order while one gateway runs at `options.load_share` of `full_rate`, the
-    live rate it sustains (live QoS 1 load): `options.probes` sensors that never leaked send
-    leak=true, spread over the load; each latency is the work order's created_at (the
-    gateway's clock) minus the publish time."""
+    live rate it sustains (live QoS 1 load), after one reading from every device:
+    `options.probes` sensors that never leaked send leak=true, spread over the load; each
+    latency is the work order's created_at (the gateway's clock) minus the publish time."""
     rate = options.load_share * full_rate
-    backlog = Backlog(f"lat-{uuid.uuid4().hex[:6]}", options.devices,
-                      int(rate * options.latency_s), probes=options.probes)
+    warm_up = Backlog(f"lat-{uuid.uuid4().hex[:6]}", options.devices, options.devices,
+                      probes=options.probes, leaks=options.leaky_load)
+    backlog = replace(warm_up, messages=int(rate * options.latency_s), first=warm_up.messages)
     asyncio.run(register(servers.database_url, backlog))
-    env = gateway_env(servers, influx_store(servers.influx), backlog,
-                      f"gw-lat-{backlog.estate}", work, (0, 1))
+    store = influx_store(servers.influx)
+    env = gateway_env(servers, store, backlog, f"gw-lat-{backlog.estate}", work, (0, 1))
     with gateways([env], work, options.profile and options.profile / "latency") as processes:
         wait_for_log(work, 1, "subscribed to")
+        # A gateway in service knows its devices: one reading from each before the clock
+        # starts (a first reading creates the device's rule state, seq window and state row).
+        publish(servers.mqtt_port, warm_up)
+        wait_landed(store, warm_up.messages)
         cpu_before = cpu_seconds(processes[0].pid)
         achieved: list[float] = []
         load = threading.Thread(target=lambda: achieved.append(
@@ -587,6 +600,7 @@ class Options:
     latency_s: float = 40.0
     probes: int = 100
     load_share: float = 0.8
+    leaky_load: bool = False
 
 
 def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
@@ -667,11 +681,14 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--load-share", type=float, default=0.8,
                         help="the load, as a share of the live rate one gateway sustains "
                         "(measured first, for half of --latency-seconds)")
+    parser.add_argument("--leaky-load", action="store_true",
+                        help="every 997th reading of the live load is a leak too (a work "
+                        "order and a clear every ~500 messages); default: only the probes leak")
     args = parser.parse_args(argv)
     return Options(args.messages, args.devices,
                    [int(size) for size in args.sizes.split(",") if size.strip()],
                    args.size_messages, args.gateways, args.profile, args.latency,
-                   args.latency_seconds, args.probes, args.load_share)
+                   args.latency_seconds, args.probes, args.load_share, args.leaky_load)
 
 
 @dataclass
