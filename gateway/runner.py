@@ -106,7 +106,7 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
                             refresh_s=gateway_settings.registry_refresh_s,
                             lateness_intervals=gateway_settings.lateness_intervals,
                             partition=partition, dedupe=dedupe,
-                            when_stored=writer.when_written, owner=mqtt.client_id)
+                            when_stored=writer.when_written_now, owner=mqtt.client_id)
     ingestor = Ingestor(
         profiles=profiles,
         directory=DeviceDirectory(sessions, gateway_settings.registry_refresh_s,

@@ -4,7 +4,9 @@ Overflow policy: the queue is bounded and `put` waits when it is full, so a stor
 down slows MQTT intake instead of growing memory without limit.
 
 Acknowledgement: `when_written(ack)` calls `ack` once every point put before it is in the
-store, in the on-disk spool, or set aside as bad data (dead-lettered). Points are done in
+store, in the on-disk spool, or set aside as bad data (dead-lettered); `when_written_now`
+does the same without letting the batch fill for `flush_interval_s` (the rule flush, which
+every acknowledgement waits for, must not also wait for the batch timer). Points are done in
 the order they were put, so a count of points done is enough. Acks wait in a deque holding
 one entry per unacknowledged message: the broker's in-flight limit bounds it.
 
@@ -62,12 +64,15 @@ class PointWriter:
         self._put_count = 0  # points ever put
         self._done_count = 0  # of those, stored, spooled or dead-lettered as bad data, in order
         self._acks: deque[tuple[int, Ack]] = deque()
+        self._hurry_to = 0  # a `when_written_now` waits for the points put up to here
+        self._arrived = asyncio.Event()  # points were put, or someone is in a hurry
         self._gave_up = False  # a batch was dead-lettered at shutdown: acknowledge no more
 
     async def put(self, points: Sequence[Point]) -> None:
         for point in points:
             await self._queue.put(point)
             self._put_count += 1
+        self._arrived.set()
         metrics.QUEUE_DEPTH.set(self._queue.qsize())
 
     def when_written(self, ack: Ack) -> None:
@@ -76,6 +81,16 @@ class PointWriter:
             ack()
         else:
             self._acks.append((self._put_count, ack))
+
+    def when_written_now(self, ack: Ack) -> None:
+        """`when_written`, and the batch now filling is written without waiting for more."""
+        self.when_written(ack)
+        if self._done_count < self._put_count:
+            self._hurry_to = self._put_count
+            self._arrived.set()
+
+    def _in_a_hurry(self) -> bool:
+        return self._hurry_to > self._done_count
 
     def _done(self, points: int) -> None:
         """`points` more, in queue order, are stored, spooled or set aside as bad data."""
@@ -133,20 +148,20 @@ class PointWriter:
         # while it is still filling.
         self._unwritten = batch
         deadline = time.monotonic() + self._flush_interval_s
-        while len(batch) < self._batch_size:
+        while True:
             batch.extend(self._take_ready(self._batch_size - len(batch)))
             remaining = deadline - time.monotonic()
-            if len(batch) >= self._batch_size or remaining <= 0:
-                break
+            if len(batch) >= self._batch_size or remaining <= 0 or self._in_a_hurry():
+                return batch
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the item when
             # the get completes as the task is cancelled, swallowing the cancellation, so a
             # gateway under load never stops on SIGTERM.
+            self._arrived.clear()
             try:
                 async with asyncio.timeout(remaining):
-                    batch.append(await self._queue.get())
+                    await self._arrived.wait()
             except TimeoutError:
-                break
-        return batch
+                return batch
 
     def _take_ready(self, limit: int) -> list[Point]:
         taken: list[Point] = []

@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", Reading, StatusChange)
 Ack = Callable[[], None]
-# Calls its argument once every point put so far is in the store (PointWriter.when_written).
+# Calls its argument once every point put so far is in the store, without waiting for the
+# writer's batch timer (PointWriter.when_written_now).
 WhenStored = Callable[[Ack], None]
 TICK_S = 1.0
 TICK_SLICE = 100  # deadlines judged between two yields to the event loop (~3 ms here)
