@@ -1,8 +1,8 @@
 """kill -9 of a real `estateops gateway` process in the middle of a `for` run and of a silence
 window: after a restart, each rule fires within one flush interval of its true time.
 
-The gate's `stuck_open` runs 45 s (an estate override); the leak sensor reports every 15 s, so
-it is missed after 45 s of silence (long enough for a restart on a busy machine). The sensor
+The gate's `stuck_open` runs 30 s (an estate override); the leak sensor reports every 10 s, so
+it is missed after 30 s of silence (long enough for a restart on a busy machine). The sensor
 is heard three times, 1.5 s apart, before the kill: each "heard again" must be saved, or the
 restarted gateway misses it seconds early.
 """
@@ -38,8 +38,8 @@ from tests.utils.gateway import eventually
 from tests.utils.waiting import wait_until
 
 FLUSH_S = 0.5  # the gateway's state flush interval
-FOR_S = 45.0
-LEAK_INTERVAL_S = 15.0  # silence: 3 × 15 s
+FOR_S = 30.0
+LEAK_INTERVAL_S = 10.0  # silence: 3 × 10 s
 HEARD_EVERY_S = 1.5
 ESTATEOPS = Path(sys.executable).with_name("estateops")
 Sessions = async_sessionmaker[AsyncSession]

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import aiomqtt
-import pytest
+import httpx
 
-from estateops.migrate import upgrade
 from gateway.partition import Partition
-from tests.delivery.conftest import persistent_mosquitto_config
 from tests.fixtures.influx import HttpServer, answers, influx_query, influxd_config
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.processes import free_port, port_open, require_binary, stop, wait_until
@@ -27,21 +27,34 @@ from tests.utils.gateway_process import (
     LeakStream,
     gateway_env,
     gateway_process,
+    stored_points,
     subscribed,
     tail,
+    terminated_within,
 )
 from tests.utils.waiting import wait_until as wait_for
 
+INFLIGHT = 1_000  # unacknowledged per client: below the streams, so it shows (deploy: 20 000)
 PUBLISH_TIMEOUT_S = 2.0  # a device gives up on a PUBACK after this, reconnects, sends again
 RECONNECT_S = 0.2
 NS_PER_MS = 1_000_000
 
 
-@pytest.fixture(name="database_url")
-def postgres_database_url(postgres_database: str) -> str:
-    """PostgreSQL only, as compose runs it: several gateway processes write one database."""
-    upgrade(postgres_database)
-    return postgres_database
+def persistent_mosquitto_config(port: int, data_dir: Path) -> str:
+    """deploy/'s delivery settings: persistence, an unbounded queue, an in-flight limit."""
+    return "\n".join([
+        "user root",
+        f"listener {port} 127.0.0.1",
+        "allow_anonymous true",
+        "persistence true",
+        f"persistence_location {data_dir}/",
+        "max_queued_messages 0",
+        f"max_inflight_messages {INFLIGHT}",
+        "log_type error",
+        "log_type warning",
+        "log_dest stdout",
+        "",
+    ])
 
 
 class RestartableServer:
@@ -79,49 +92,55 @@ class RestartableServer:
             stop(self.process)
 
 
-async def saved_sessions(mosquitto: RestartableServer, data: Path) -> None:
-    """Make Mosquitto write its persistence file now (SIGUSR1), as its `autosave_interval`
-    (deploy: 60 s) does in a broker that has run a while: a kill -9 restores the sessions
-    and subscriptions saved last, with their queues, and loses what came after."""
-    database = data / "mosquitto.db"
-    before = database.stat().st_mtime_ns if database.exists() else 0
-    mosquitto.signal(signal.SIGUSR1)
-    assert await wait_for(lambda: database.exists() and database.stat().st_mtime_ns > before,
-                          within=10), "mosquitto did not save its sessions"
+class MosquittoServer(RestartableServer):
+    """Mosquitto on deploy/'s persistence and queue settings, its data in `data`."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        binary = require_binary("mosquitto", "mosquitto", search=["/usr/sbin/mosquitto"])
+        port, self.data = free_port(), tmp_path / "mosquitto"
+        self.data.mkdir()
+        config = self.data / "mosquitto.conf"
+        config.write_text(persistent_mosquitto_config(port, self.data))
+        log = self.data / "mosquitto.log"
+        super().__init__([binary, "-c", str(config)], port=port, log=log, what="mosquitto")
+        self.broker = Broker("127.0.0.1", port, log)
+
+    async def saved_sessions(self) -> None:
+        """Make Mosquitto write its persistence file now (SIGUSR1), as its `autosave_interval`
+        (deploy: 60 s) does in a broker that has run a while: a kill -9 restores the sessions
+        and subscriptions saved last, with their queues, and loses what came after."""
+        database = self.data / "mosquitto.db"
+        before = database.stat().st_mtime_ns if database.exists() else 0
+        self.signal(signal.SIGUSR1)
+        assert await wait_for(lambda: database.exists() and database.stat().st_mtime_ns > before,
+                              within=10), "mosquitto did not save its sessions"
+
+
+class InfluxServer(RestartableServer):
+    """InfluxDB 1.6 with its data in tmp_path/influxd: `influx` is where it answers."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        binary = require_binary("influxd", "influxdb", search=["/usr/bin/influxd"])
+        port, root = free_port(), tmp_path / "influxd"
+        root.mkdir()
+        config = root / "influxd.conf"
+        config.write_text(influxd_config(port, free_port(), root))
+        self.influx = HttpServer("127.0.0.1", port, root / "influxd.log")
+        super().__init__([binary, "run", "-config", str(config)], port=port,
+                         log=self.influx.process_log, what="influxd",
+                         ready=lambda: answers(f"{self.influx.url}/ping", 204))
+
+
+S = TypeVar("S", bound=RestartableServer)
 
 
 @contextlib.contextmanager
-def restartable_mosquitto(tmp_path: Path) -> Iterator[tuple[Broker, RestartableServer, Path]]:
-    """Mosquitto on tests/delivery's copy of deploy/'s persistence and queue settings."""
-    binary = require_binary("mosquitto", "mosquitto", search=["/usr/sbin/mosquitto"])
-    port, data = free_port(), tmp_path / "mosquitto"
-    data.mkdir()
-    config = data / "mosquitto.conf"
-    config.write_text(persistent_mosquitto_config(port, data))
-    log = data / "mosquitto.log"
-    server = RestartableServer([binary, "-c", str(config)], port=port, log=log,
-                               what="mosquitto")
-    server.start()
+def running_until_closed(server: S, *, started: bool = True) -> Iterator[S]:
+    """`server` (started, unless `started` is False) until the block ends."""
+    if started:
+        server.start()
     try:
-        yield Broker("127.0.0.1", port, log), server, data
-    finally:
-        server.close()
-
-
-@contextlib.contextmanager
-def restartable_influxd(tmp_path: Path) -> Iterator[tuple[HttpServer, RestartableServer]]:
-    binary = require_binary("influxd", "influxdb", search=["/usr/bin/influxd"])
-    port, root = free_port(), tmp_path / "influxd"
-    root.mkdir()
-    config = root / "influxd.conf"
-    config.write_text(influxd_config(port, free_port(), root))
-    influx = HttpServer("127.0.0.1", port, root / "influxd.log")
-    server = RestartableServer([binary, "run", "-config", str(config)], port=port,
-                               log=influx.process_log, what="influxd",
-                               ready=lambda: answers(f"{influx.url}/ping", 204))
-    server.start()
-    try:
-        yield influx, server
+        yield server
     finally:
         server.close()
 
@@ -195,66 +214,85 @@ async def stored_by_device(influx: HttpServer, database: str) -> dict[str, int]:
     return {one["tags"]["device"]: int(one["values"][0][1]) for one in series}
 
 
-async def stored_total(influx: HttpServer, database: str) -> int:
-    return sum((await stored_by_device(influx, database)).values())
-
-
 async def caught_up(influx: HttpServer, database: str, stream: LeakStream,
                     within: float = 120.0) -> None:
     """Wait until every message sent so far is stored: the gateways have worked through
     the backlog a fault left (they are slower than the stream only on a loaded machine)."""
     sent = stream.sent
-    stored = await eventually(lambda: stored_total(influx, database),
+    stored = await eventually(lambda: stored_points(influx, database),
                               lambda count: count >= sent, within=within)
     assert stored >= sent, f"{sent - stored} of {sent} not stored after {within} s"
+
+
+async def gateway_metric(port: int, name: str) -> int:
+    """The sum of a gateway metric's samples, from its /metrics (0 when it has none)."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    return sum(int(float(value)) for value in re.findall(
+        rf"^{name}(?:\{{[^}}]*\}})? (\S+)$", text, flags=re.MULTILINE))
 
 
 @dataclass
 class Gateways:
     """`count` `estateops gateway` processes, partition i/count each (one: unpartitioned),
-    on one client id base (each partition suffixes its index), each with its own log."""
+    on one client id base (each partition suffixes its index), each with its own log, data
+    directory (its spool) and metrics port."""
 
     env: dict[str, str]
     tmp_path: Path
     count: int
+    metrics_ports: list[int]
     _running: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @classmethod
     def of(cls, count: int, *, broker: Broker, influx: HttpServer, influx_db: str,
-           database_url: str, estate_id: str, tmp_path: Path) -> Gateways:
-        """`count` gateways on these servers, taking in only `estate_id`'s topics."""
-        return cls(gateway_env(mosquitto=broker, influx=influx, influx_db=influx_db,
-                               database_url=database_url, data_dir=tmp_path,
-                               estate_id=estate_id, client_id=f"gw-{uuid.uuid4().hex[:8]}"),
-                   tmp_path, count)
+           database_url: str, estate_id: str, tmp_path: Path,
+           settings: Mapping[str, str] | None = None) -> Gateways:
+        """`count` gateways on these servers, taking in only `estate_id`'s topics;
+        `settings` are more of the gateway's (ESTATEOPS_GATEWAY__<KEY>)."""
+        env = gateway_env(mosquitto=broker, influx=influx, influx_db=influx_db,
+                          database_url=database_url, data_dir=tmp_path, estate_id=estate_id,
+                          client_id=f"gw-{uuid.uuid4().hex[:8]}")
+        env.update({f"ESTATEOPS_GATEWAY__{key}": value for key, value in (settings or {}).items()})
+        return cls(env, tmp_path, count, [free_port() for _ in range(count)])
 
     def partition(self, index: int) -> Partition:
         return Partition(index, self.count)
 
-    def log(self, index: int) -> Path:
+    def log(self, index: int = 0) -> Path:
         return self.tmp_path / f"gateway-{index}.log"
 
     def subscriptions(self, index: int) -> int:
         log = self.log(index)
         return log.read_text(errors="replace").count("subscribed to") if log.exists() else 0
 
-    async def start(self, index: int) -> None:
+    async def start(self, index: int = 0) -> subprocess.Popen[bytes]:
+        """Gateway `index` started, once it has subscribed."""
         env = {**self.env, "ESTATEOPS_GATEWAY__PARTITION": str(self.partition(index)),
-               "ESTATEOPS_DATA_DIR": str(self.tmp_path / f"gateway-{index}")}
+               "ESTATEOPS_DATA_DIR": str(self.tmp_path / f"gateway-{index}"),
+               "ESTATEOPS_GATEWAY__METRICS_PORT": str(self.metrics_ports[index])}
         before = self.subscriptions(index)
         process = self._stack.enter_context(gateway_process(env, self.log(index)))
         self._running[index] = process
         await subscribed(process, self.log(index), before + 1)
+        return process
 
     async def start_all(self) -> None:
         """All at once, as compose starts them (one by one doubles the outage on 2 cores)."""
         await asyncio.gather(*(self.start(index) for index in range(self.count)))
 
-    def kill(self, index: int) -> None:
+    def kill(self, index: int = 0) -> None:
         process = self._running.pop(index)
         process.kill()  # SIGKILL: no flush, no DISCONNECT
         process.wait(timeout=10)
+
+    async def terminate(self, index: int, *, within: float) -> float | None:
+        """SIGTERM to gateway `index`; how long it took to exit (None: still running)."""
+        return await terminated_within(self._running.pop(index), within)
+
+    async def metric(self, name: str, index: int = 0) -> int:
+        return await gateway_metric(self.metrics_ports[index], name)
 
     async def resubscribed(self, counts: dict[int, int]) -> None:
         """Wait until each gateway subscribed again after `counts` (a broker restart)."""

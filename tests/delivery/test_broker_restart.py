@@ -11,25 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.delivery.conftest import SetUp
 from tests.delivery.restarts import (
     BrokerKillLoss,
     Gateways,
+    MosquittoServer,
     ReconnectingLeakStream,
     missing_messages,
-    postgres_database_url,  # noqa: F401 - the database_url fixture: PostgreSQL only
-    restartable_mosquitto,
-    saved_sessions,
     stored_by_device,
-    stored_total,
 )
 from tests.fixtures.influx import HttpServer
-from tests.utils.gateway import eventually
-from tests.utils.gateway_process import influx_database, register_leak_sensors
 from tests.utils.waiting import wait_until
 
 DEVICES = 200
@@ -48,36 +42,30 @@ MOSQUITTO_MEMORY_WINDOW = 200
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(("gateways", "stop"), [(1, "kill -9"), (2, "kill -9"), (2, "SIGTERM")])
 async def test_a_broker_restarted_mid_stream_loses_nothing_it_had_not_acknowledged_in_memory(
-        gateways: int, stop: str, influxdb_v1: HttpServer, database_url: str,
-        sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
-    estate_id = await register_leak_sensors(sessions, DEVICES)
-    database = await influx_database(influxdb_v1)
-    with restartable_mosquitto(tmp_path) as (broker, mosquitto, data):
-        fleet = Gateways.of(gateways, broker=broker, influx=influxdb_v1, influx_db=database,
-                            database_url=database_url, estate_id=estate_id, tmp_path=tmp_path)
-        stream = ReconnectingLeakStream(broker, estate_id, DEVICES, RATE)
-        try:
-            await fleet.start_all()
-            await saved_sessions(mosquitto, data)
-            publishing = asyncio.create_task(stream.run(limit=TOTAL))
-            assert await wait_until(lambda: stream.sent >= FAULT_AFTER, within=30)
-            subscriptions = {index: fleet.subscriptions(index) for index in range(gateways)}
-            killed_at = stream.sent
-            mosquitto.kill() if stop == "kill -9" else mosquitto.terminate()
-            await asyncio.sleep(BROKER_DOWN_S)
-            mosquitto.start()
-            back = time.monotonic()
-            await fleet.resubscribed(subscriptions)
-            resubscribed_s = time.monotonic() - back
-            await asyncio.wait_for(publishing, timeout=60)
-            await eventually(lambda: stored_total(influxdb_v1, database),
-                             lambda count: count >= stream.sent, within=20)
-            loss = BrokerKillLoss(killed_at, await missing_messages(influxdb_v1, database,
-                                                                    stream))
-            assert fleet.alive(), fleet.tails()
-        finally:
-            stream.stop.set()
-            fleet.close()
+        gateways: int, stop: str, persistent_mosquitto: MosquittoServer,
+        influxdb_v1: HttpServer, delivery: SetUp) -> None:
+    mosquitto = persistent_mosquitto
+    setup = await delivery(devices=DEVICES, broker=mosquitto.broker, influx=influxdb_v1,
+                           gateways=gateways)
+    fleet = setup.gateways
+    stream = ReconnectingLeakStream(mosquitto.broker, setup.estate_id, DEVICES, RATE)
+    await fleet.start_all()
+    await mosquitto.saved_sessions()
+    publishing = setup.publish(stream, limit=TOTAL)
+    assert await wait_until(lambda: stream.sent >= FAULT_AFTER, within=30)
+    subscriptions = {index: fleet.subscriptions(index) for index in range(gateways)}
+    killed_at = stream.sent
+    mosquitto.kill() if stop == "kill -9" else mosquitto.terminate()
+    await asyncio.sleep(BROKER_DOWN_S)
+    mosquitto.start()
+    back = time.monotonic()
+    await fleet.resubscribed(subscriptions)
+    resubscribed_s = time.monotonic() - back
+    await asyncio.wait_for(publishing, timeout=60)
+    await setup.all_stored(stream, within=20)
+    loss = BrokerKillLoss(killed_at, await missing_messages(influxdb_v1, setup.influx_db,
+                                                            stream))
+    assert fleet.alive(), fleet.tails()
     print(f"\n{gateways} gateway(s), Mosquitto {stop}: sent {stream.sent} (sent again after "
           f"the restart: {stream.resent}), lost {len(loss.missing)}: {len(loss.at_kill)} "
           f"acknowledged by Mosquitto within {loss.window} messages before the kill, "
@@ -98,33 +86,26 @@ def per_partition(fleet: Gateways, estate_id: str, stored: dict[str, int]) -> li
 
 @pytest.mark.timeout(120)
 async def test_one_of_two_gateways_killed_its_devices_wait_and_the_others_keep_flowing(
-        influxdb_v1: HttpServer, database_url: str,
-        sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
-    estate_id = await register_leak_sensors(sessions, DEVICES)
-    database = await influx_database(influxdb_v1)
-    with restartable_mosquitto(tmp_path) as (broker, _, _):
-        fleet = Gateways.of(2, broker=broker, influx=influxdb_v1, influx_db=database,
-                            database_url=database_url, estate_id=estate_id, tmp_path=tmp_path)
-        stream = ReconnectingLeakStream(broker, estate_id, DEVICES, RATE)
-        try:
-            await fleet.start_all()
-            publishing = asyncio.create_task(stream.run(limit=TOTAL))
-            assert await wait_until(lambda: stream.sent >= FAULT_AFTER, within=30)
-            fleet.kill(1)
-            await asyncio.sleep(0.5)  # a write under way when it died lands now
-            at_kill = per_partition(fleet, estate_id, await stored_by_device(influxdb_v1,
-                                                                             database))
-            await asyncio.sleep(GATEWAY_DOWN_S)
-            meanwhile = per_partition(fleet, estate_id, await stored_by_device(influxdb_v1,
-                                                                               database))
-            await fleet.start(1)
-            await asyncio.wait_for(publishing, timeout=60)
-            stored = await eventually(lambda: stored_total(influxdb_v1, database),
-                                      lambda count: count >= stream.sent, within=30)
-            assert fleet.alive(), fleet.tails()
-        finally:
-            stream.stop.set()
-            fleet.close()
+        persistent_mosquitto: MosquittoServer, influxdb_v1: HttpServer,
+        delivery: SetUp) -> None:
+    setup = await delivery(devices=DEVICES, broker=persistent_mosquitto.broker,
+                           influx=influxdb_v1, gateways=2)
+    fleet, estate_id = setup.gateways, setup.estate_id
+    stream = ReconnectingLeakStream(persistent_mosquitto.broker, estate_id, DEVICES, RATE)
+    await fleet.start_all()
+    publishing = setup.publish(stream, limit=TOTAL)
+    assert await wait_until(lambda: stream.sent >= FAULT_AFTER, within=30)
+    fleet.kill(1)
+    await asyncio.sleep(0.5)  # a write under way when it died lands now
+    at_kill = per_partition(fleet, estate_id, await stored_by_device(influxdb_v1,
+                                                                     setup.influx_db))
+    await asyncio.sleep(GATEWAY_DOWN_S)
+    meanwhile = per_partition(fleet, estate_id, await stored_by_device(influxdb_v1,
+                                                                       setup.influx_db))
+    await fleet.start(1)
+    await asyncio.wait_for(publishing, timeout=60)
+    stored = await setup.all_stored(stream, within=30)
+    assert fleet.alive(), fleet.tails()
     grew = [after - before for before, after in zip(at_kill, meanwhile, strict=True)]
     print(f"\nwhile gateway 1 was down {GATEWAY_DOWN_S} s, stored per partition grew by "
           f"{grew}; sent {stream.sent}, stored {stored}, lost {stream.sent - stored}")

@@ -19,11 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
-from pathlib import Path
 
 import aiomqtt
-import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,20 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.rules.tables import OutboxAnomaly
 from registry.tables import Device
 from services.workorders.tables import WorkOrder
+from tests.delivery.conftest import SetUp
+from tests.delivery.restarts import MosquittoServer
 from tests.fixtures.influx import HttpServer
 from tests.fixtures.mosquitto import Broker
-from tests.fixtures.processes import free_port
 from tests.utils.gateway import eventually
-from tests.utils.gateway_process import (
-    LeakStream,
-    gateway_env,
-    gateway_process,
-    influx_database,
-    register_leak_sensors,
-    stored_points,
-    subscribed,
-    tail,
-)
+from tests.utils.gateway_process import LeakStream
 from tests.utils.waiting import wait_until
 
 DEVICES = 200
@@ -76,14 +65,6 @@ async def _outbox_rows(sessions: async_sessionmaker[AsyncSession]) -> int:
         return await session.scalar(select(func.count(OutboxAnomaly.id))) or 0
 
 
-async def _duplicates(metrics_port: int) -> float:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
-    lines = [line for line in text.splitlines()
-             if line.startswith("estateops_messages_duplicate_total")]
-    return float(lines[0].split()[-1]) if lines else 0.0
-
-
 async def _leak_in_steps(stream: LeakStream) -> None:
     """The drips first, so most of them send a leak before the kill."""
     order = [*range(LEAKERS, LEAKERS + DRIPS), *range(LEAKERS)]
@@ -104,58 +85,45 @@ async def _republish(broker: Broker, stream: LeakStream, indices: range) -> None
                 json.dumps({"seq": seq, "ts": stream.base_ms + seq, "leak": False}), qos=1)
 
 
-@pytest.mark.parametrize("empty_database_url", ["postgresql"], indirect=True)
 @pytest.mark.timeout(240)
 async def test_kill_9_just_after_leaks_began_leaves_one_work_order_per_leak(
-        persistent_mosquitto: Broker, influxdb_v1: HttpServer, database_url: str,
-        sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
-    estate_id = await register_leak_sensors(sessions, DEVICES)
-    database = await influx_database(influxdb_v1)
-    metrics_port = free_port()
-    env = {**gateway_env(mosquitto=persistent_mosquitto, influx=influxdb_v1,
-                         influx_db=database, database_url=database_url, data_dir=tmp_path,
-                         estate_id=estate_id, client_id=f"gw-{uuid.uuid4().hex[:8]}"),
-           "ESTATEOPS_GATEWAY__METRICS_PORT": str(metrics_port)}
-    log = tmp_path / "gateway.log"
-    stream = LeakStream(persistent_mosquitto, estate_id, DEVICES, RATE)
+        persistent_mosquitto: MosquittoServer, influxdb_v1: HttpServer, delivery: SetUp,
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    setup = await delivery(devices=DEVICES, broker=persistent_mosquitto.broker,
+                           influx=influxdb_v1)
+    estate_id = setup.estate_id
+    stream = setup.stream(RATE)
     started = time.monotonic()
-    with gateway_process(env, log) as first:
-        await subscribed(first, log, 1)
-        publishing = asyncio.create_task(stream.run())
-        assert await wait_until(lambda: stream.sent >= LEAK_AFTER, within=30)
-        # The leaks must reach the gateway before the kill, not wait in the broker.
-        await eventually(lambda: stored_points(influxdb_v1, database),
-                         lambda count: count >= stream.sent - CAUGHT_UP, within=30)
-        await _leak_in_steps(stream)
-        leaking_s = time.monotonic() - started
-        first.kill()  # SIGKILL: no flush, no DISCONNECT
-        first.wait(timeout=10)
+    await setup.gateways.start()
+    publishing = setup.publish(stream)
+    assert await wait_until(lambda: stream.sent >= LEAK_AFTER, within=30)
+    # The leaks must reach the gateway before the kill, not wait in the broker.
+    await eventually(setup.stored, lambda count: count >= stream.sent - CAUGHT_UP, within=30)
+    await _leak_in_steps(stream)
+    leaking_s = time.monotonic() - started
+    setup.gateways.kill()
     sent_at_kill = stream.sent
     stream.leaking.difference_update(range(LEAKERS, LEAKERS + DRIPS))
     dripped = stream.leaked & set(range(LEAKERS, LEAKERS + DRIPS))  # sent a leak before the kill
     expected = {f"leak-{n}" for n in (*range(LEAKERS), *dripped)}
     at_kill = (len(await _orders_per_device(sessions, estate_id)), await _outbox_rows(sessions))
-    try:
-        with gateway_process(env, log) as second:
-            await subscribed(second, log, 2)
-            restarted_s = time.monotonic() - started
-            await asyncio.sleep(AFTER_RESTART_S)
-            stream.stop.set()
-            await publishing
-            # Taken in (stored, rule state saved) by the first gateway 2 s before the kill.
-            await _republish(persistent_mosquitto, stream, range(REPUBLISHED))
-            stored = await eventually(lambda: stored_points(influxdb_v1, database),
-                                      lambda count: count >= stream.sent, within=60)
-            stored_s = time.monotonic() - started
-            duplicates = await eventually(lambda: _duplicates(metrics_port),
-                                          lambda count: count >= REPUBLISHED, within=30)
-            orders = await eventually(lambda: _orders_per_device(sessions, estate_id),
-                                      lambda found: len(found) >= len(expected), within=60)
-            await eventually(lambda: _outbox_rows(sessions), lambda rows: rows == 0, within=30)
-            await asyncio.sleep(1.0)  # a late duplicate work order would appear now
-            orders = await _orders_per_device(sessions, estate_id)
-    finally:
-        publishing.cancel()
+    await setup.gateways.start()
+    restarted_s = time.monotonic() - started
+    await asyncio.sleep(AFTER_RESTART_S)
+    stream.stop.set()
+    await publishing
+    # Taken in (stored, rule state saved) by the first gateway 2 s before the kill.
+    await _republish(persistent_mosquitto.broker, stream, range(REPUBLISHED))
+    stored = await setup.all_stored(stream)
+    stored_s = time.monotonic() - started
+    duplicates = await eventually(
+        lambda: setup.gateways.metric("estateops_messages_duplicate_total"),
+        lambda count: count >= REPUBLISHED, within=30)
+    orders = await eventually(lambda: _orders_per_device(sessions, estate_id),
+                              lambda found: len(found) >= len(expected), within=60)
+    await eventually(lambda: _outbox_rows(sessions), lambda rows: rows == 0, within=30)
+    await asyncio.sleep(1.0)  # a late duplicate work order would appear now
+    orders = await _orders_per_device(sessions, estate_id)
     made = sum(1 for count, _ in orders.values() if count >= 1)
     duplicated = sum(count - 1 for count, _ in orders.values() if count > 1)
     recurrences = sum(recurred for _, recurred in orders.values())
@@ -163,10 +131,10 @@ async def test_kill_9_just_after_leaks_began_leaves_one_work_order_per_leak(
     print(f"sent {stream.sent} ({sent_at_kill} at the kill), stored {stored}; work orders "
           f"expected {len(expected)} ({len(dripped)} short leaks), made {made}, duplicated "
           f"{duplicated}, recurrences {recurrences}; republished {REPUBLISHED}, recognised "
-          f"as duplicates {duplicates:.0f}"
+          f"as duplicates {duplicates}"
           f"; killed at {leaking_s:.1f} s, restarted at {restarted_s:.1f} s, all stored at "
           f"{stored_s:.1f} s, done at {time.monotonic() - started:.1f} s")
-    assert stored == stream.sent, tail(log)
-    assert (made, duplicated, recurrences) == (len(expected), 0, 0), tail(log)
+    assert stored == stream.sent, setup.gateways.tails()
+    assert (made, duplicated, recurrences) == (len(expected), 0, 0), setup.gateways.tails()
     assert set(orders) == expected  # and none that stayed dry
     assert duplicates >= REPUBLISHED

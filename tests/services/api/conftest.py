@@ -1,13 +1,14 @@
 """Fixtures of the API tests: a real SQL database with the registry's tables, and a client.
 
-Every test runs on SQLite and on PostgreSQL (the shared `empty_database_url` fixture);
-tables come from `Base.metadata.create_all`, so these tests do not depend on migrations.
+Every test runs on SQLite and on PostgreSQL (the shared `database_kind` fixture); tables
+come from `Base.metadata.create_all`, so these tests do not depend on migrations.
 `client` is logged in as an admin (every estate); `anonymous` carries no token.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,20 +25,54 @@ from core.db import Base, create_engine_for, session_factory
 from estateops.settings import Settings
 from services.api import create_app
 from services.workorders.alert import Alert
+from tests.fixtures.database import copy_sqlite
+from tests.fixtures.postgres import PostgresServer, create_database, fresh_database
 from tests.services.api.factories import FakeStore, seed_dead_letters, seed_registry
 from tests.utils.auth import JWT_SECRET, staff_headers
 
 
+async def _create_tables(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tables_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the models' tables, made once per session (copied per test)."""
+    path = tmp_path_factory.mktemp("api-tables") / "estateops.sqlite3"
+    asyncio.run(_create_tables(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tables_postgres(postgres_server: PostgresServer) -> str:
+    """A PostgreSQL database with the models' tables, made once per session: a template."""
+    name = create_database(postgres_server, prefix="api_tables")
+    asyncio.run(_create_tables(postgres_server.url(name)))
+    return name
+
+
 @pytest.fixture
-def api_database_url(empty_database_url: str) -> str:
-    return empty_database_url
+def api_database_url(database_kind: str, request: pytest.FixtureRequest,
+                     tmp_path: Path) -> Iterator[str]:
+    """A database of the models' tables (`Base.metadata.create_all`, not the migrations): a
+    copy of one made once per session, far faster than creating them for each test."""
+    if database_kind == "sqlite":
+        yield copy_sqlite(request.getfixturevalue("tables_sqlite"),
+                          tmp_path / "estateops.sqlite3")
+        return
+    with fresh_database(request.getfixturevalue("postgres_server"),
+                        template=request.getfixturevalue("tables_postgres")) as url:
+        yield url
 
 
 @pytest.fixture
 async def sessions(api_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine_for(api_database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
     try:
         yield session_factory(engine)
     finally:
