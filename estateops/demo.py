@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from estateops.api_server import api_server, serve_until_stopped
 from estateops.broker import embedded_broker
 from estateops.demo_crew import CREW, put_crew_on_duty
 from estateops.demo_inbox import demo_inbox
 from estateops.demo_qr import demo_qr_link
 from estateops.resources import open_resources
-from estateops.run import api_server, open_operations, serve_until_stopped
+from estateops.run import open_operations
 from estateops.run_bridges import Bridges, open_bridges
 from estateops.settings import Settings
 from registry.importer import import_estates

@@ -1,15 +1,14 @@
 """Long-running processes: the gateway (with rules, work-order intake and escalation), the API,
 or all of it in one process.
 
-uvicorn and FastAPI are imported where the API is built: `estateops gateway` never loads them
-(tests/test_gateway_imports.py)."""
+uvicorn and FastAPI are imported where the API is built (estateops/api_server.py):
+`estateops gateway` never loads them (tests/test_gateway_imports.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,13 +25,9 @@ from services.workorders.notifier import Notifier
 from services.workorders.sink import intake_sink
 
 if TYPE_CHECKING:
-    import uvicorn
     from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
-
-GRACEFUL_SHUTDOWN_S = 5
-
 
 @dataclass
 class Operations:
@@ -68,37 +63,6 @@ async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
         await publisher.aclose()
 
 
-def api_server(resources: Resources, notifier: Notifier | None = None) -> uvicorn.Server:
-    import uvicorn
-
-    from services.api.main import create_app
-
-    settings = resources.settings
-    app = create_app(settings, store=resources.store, sessions=resources.sessions,
-                     notifier=notifier)
-    api = settings.api
-    # HTTPS when a certificate is configured (docs/security.md, "TLS").
-    config = uvicorn.Config(app, host=api.host, port=api.port,
-                            log_level=settings.log_level.lower(), lifespan="on",
-                            ssl_certfile=api.ssl_certfile, ssl_keyfile=api.ssl_keyfile,
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
-    return EmbeddedServer(config)
-
-
-class EmbeddedServer(uvicorn.Server):
-    """uvicorn as one part of a process: it leaves SIGINT and SIGTERM to the process.
-
-    uvicorn's own handlers would take both signals for as long as it serves, stop only the
-    API, and raise the signal again once the API is down: the gateway, the simulated estate
-    and the broker kept running through the API's shutdown (a Ctrl-C of the demo took
-    35–75 s). The process's handlers cancel its main task; `serve_until_stopped` then shuts
-    uvicorn down."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def run_gateway(settings: Settings) -> None:
     async with open_resources(settings) as resources, open_operations(resources) as operations:
         if settings.gateway.metrics_port is not None:
@@ -108,6 +72,8 @@ async def run_gateway(settings: Settings) -> None:
 
 
 async def run_api(settings: Settings) -> None:
+    from estateops.api_server import api_server, serve_until_stopped
+
     async with open_resources(settings) as resources:
         publisher = Publisher(settings.mqtt, client_id=f"{settings.mqtt.client_id}-api-alerts")
         try:
@@ -116,18 +82,6 @@ async def run_api(settings: Settings) -> None:
             await serve_until_stopped(api_server(resources, notifier))
         finally:
             await publisher.aclose()
-
-
-async def serve_until_stopped(server: uvicorn.Server) -> None:
-    """Run uvicorn until cancelled; then let it shut down as it does on a signal (open
-    connections get GRACEFUL_SHUTDOWN_S, then the app's lifespan closes what it opened)."""
-    serving = asyncio.ensure_future(server.serve())
-    try:
-        await asyncio.shield(serving)
-    except asyncio.CancelledError:
-        server.should_exit = True
-        await serving
-        raise
 
 
 def app_from_environment() -> FastAPI:

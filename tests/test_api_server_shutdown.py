@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from estateops.api_server import api_server, serve_until_stopped
 from estateops.resources import open_resources
-from estateops.run import api_server, serve_until_stopped
 from estateops.settings import Settings
 from tests.fixtures.processes import free_port
 
