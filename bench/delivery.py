@@ -46,6 +46,7 @@ from sqlalchemy import delete, select
 from core.db import open_database
 from device_profiles import load_profiles
 from estateops.migrate import upgrade
+from gateway.partition import WHOLE, Partition
 from gateway.rules.tables import OutboxAnomaly, RecentMessage, StoredRuleState, StoredSeqWindow
 from registry.importer import import_estates
 from registry.schema import EstateFile
@@ -309,15 +310,26 @@ def victoria_store(server: HttpServer, estate: str) -> Store:
 
 
 def gateway_env(servers: Servers, store: Store, backlog: Backlog, client_id: str,
-                work: Path, partition: tuple[int, int]) -> dict[str, str]:
+                work: Path, partition: Partition = WHOLE) -> dict[str, str]:
+    """`client_id` is the gateways' common base: a partition suffixes it (its session)."""
     env = {**os.environ, "ESTATEOPS_DATABASE_URL": servers.database_url,
            "ESTATEOPS_DATA_DIR": str(work), "ESTATEOPS_MQTT__CLIENT_ID": client_id,
            "ESTATEOPS_MQTT__URL": f"mqtt://127.0.0.1:{servers.mqtt_port}",
            "ESTATEOPS_MQTT__TOPIC": backlog.topic_filter, **store.env}
-    index, count = partition
-    if count > 1:  # partitioned gateways: GatewaySettings.partition, "index/count"
-        env["ESTATEOPS_GATEWAY__PARTITION"] = f"{index}/{count}"
+    if not partition.whole:
+        env["ESTATEOPS_GATEWAY__PARTITION"] = str(partition)
     return env
+
+
+def partitions(count: int) -> list[Partition]:
+    return [Partition(index, count) for index in range(count)]
+
+
+def open_gateway_sessions(port: int, base_id: str, count: int, backlog: Backlog) -> None:
+    """Before the backlog is published, each partition's session under the id it connects
+    with, so the broker queues the whole backlog for every gateway."""
+    for partition in partitions(count):
+        open_session(port, partition.client_id(base_id), backlog.topic_filter)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -368,8 +380,13 @@ def wait_for_log(work: Path, count: int, text: str) -> None:
     logs = [work / f"gateway-{index}.log" for index in range(count)]
     while not all(text in log.read_text(errors="replace") for log in logs):
         if time.monotonic() > deadline:
-            raise SystemExit(f"gateway never logged {text!r}: see {logs[0]}")
+            tails = "\n".join(f"--- {log.name}\n" + "\n".join(log_tail(log)) for log in logs)
+            raise SystemExit(f"a gateway never logged {text!r} (its work dir goes):\n{tails}")
         time.sleep(0.01)
+
+
+def log_tail(log: Path, lines: int = 25) -> list[str]:
+    return log.read_text(errors="replace").splitlines()[-lines:]
 
 
 def wait_landed(store: Store, expected: int, timeout_s: float = DRAIN_TIMEOUT_S) -> int:
@@ -381,11 +398,10 @@ def wait_landed(store: Store, expected: int, timeout_s: float = DRAIN_TIMEOUT_S)
     return landed
 
 
-def gateway_rate(servers: Servers, store: Store, backlog: Backlog, client_ids: list[str],
+def gateway_rate(servers: Servers, store: Store, backlog: Backlog, base_id: str, count: int,
                  work: Path, profile: Path | None) -> Result:
-    count = len(client_ids)
-    envs = [gateway_env(servers, store, backlog, client_id, work, (index, count))
-            for index, client_id in enumerate(client_ids)]
+    envs = [gateway_env(servers, store, backlog, base_id, work, partition)
+            for partition in partitions(count)]
     asyncio.run(forget_gateway_memory(servers.database_url))
     with gateways(envs, work, profile) as processes:
         wait_for_log(work, count, "gateway knows")
@@ -463,7 +479,7 @@ def live_step(servers: Servers, options: Options, work: Path, offered: float) ->
                       probes=max(1, options.probes // 2), leaks=options.leaky_load)
     asyncio.run(register(servers.database_url, backlog))
     store = influx_store(servers.influx)
-    env = gateway_env(servers, store, backlog, f"gw-live-{backlog.estate}", work, (0, 1))
+    env = gateway_env(servers, store, backlog, f"gw-live-{backlog.estate}", work)
     with gateways([env], work, None) as processes:
         wait_for_log(work, 1, "subscribed to")
         load = threading.Thread(target=publish, args=(servers.mqtt_port, backlog),
@@ -495,7 +511,7 @@ def leak_latency(servers: Servers, options: Options, work: Path, full_rate: floa
     backlog = replace(warm_up, messages=int(rate * options.latency_s), first=warm_up.messages)
     asyncio.run(register(servers.database_url, backlog))
     store = influx_store(servers.influx)
-    env = gateway_env(servers, store, backlog, f"gw-lat-{backlog.estate}", work, (0, 1))
+    env = gateway_env(servers, store, backlog, f"gw-lat-{backlog.estate}", work)
     with gateways([env], work, options.profile and options.profile / "latency") as processes:
         wait_for_log(work, 1, "subscribed to")
         # A gateway in service knows its devices: one reading from each before the clock
@@ -608,10 +624,11 @@ def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
     backlog = Backlog(f"bench-{uuid.uuid4().hex[:6]}", options.devices, options.messages)
     asyncio.run(register(servers.database_url, backlog))
     sub, paho = "sub-" + backlog.estate, "paho-" + backlog.estate
-    influx_ids = [f"gw-influx-{n}-{backlog.estate}" for n in range(options.gateways)]
-    victoria_ids = [f"gw-vm-{n}-{backlog.estate}" for n in range(options.gateways)]
-    for client_id in (sub, paho, *influx_ids, *victoria_ids):
+    influx_id, victoria_id = "gw-influx-" + backlog.estate, "gw-vm-" + backlog.estate
+    for client_id in (sub, paho):
         open_session(servers.mqtt_port, client_id, backlog.topic_filter)
+    for base_id in (influx_id, victoria_id):
+        open_gateway_sessions(servers.mqtt_port, base_id, options.gateways, backlog)
     rate = publish(servers.mqtt_port, backlog)
     print(f"published {backlog.messages} QoS 1 messages at {rate:,.0f} msg/s", flush=True)
     influx = influx_store(servers.influx)
@@ -619,9 +636,9 @@ def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
     profile = options.profile
     return [mosquitto_sub_rate(servers.mqtt_port, sub, backlog),
             bare_paho_rate(servers.mqtt_port, paho, backlog),
-            gateway_rate(servers, influx, backlog, influx_ids, work,
+            gateway_rate(servers, influx, backlog, influx_id, options.gateways, work,
                          profile and profile / "influx"),
-            gateway_rate(servers, victoria, backlog, victoria_ids, work, None)]
+            gateway_rate(servers, victoria, backlog, victoria_id, options.gateways, work, None)]
 
 
 def sizes(servers: Servers, options: Options, work: Path) -> list[tuple[int, Result]]:
@@ -635,7 +652,7 @@ def sizes(servers: Servers, options: Options, work: Path) -> list[tuple[int, Res
         open_session(servers.mqtt_port, client_id, backlog.topic_filter)
         publish(servers.mqtt_port, backlog)
         store = influx_store(servers.influx)
-        results.append((devices, gateway_rate(servers, store, backlog, [client_id], work,
+        results.append((devices, gateway_rate(servers, store, backlog, client_id, 1, work,
                                               None)))
     return results
 

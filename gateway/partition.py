@@ -70,6 +70,11 @@ class Partition:
             return self._owns_key(f"{parts[1]}/{parts[3]}")
         return self._owns_key(topic_name)
 
+    def client_id(self, base: str) -> str:
+        """This partition's MQTT client id: its own persistent session, `base` suffixed with
+        its index (the whole estate keeps `base`)."""
+        return base if self.whole else f"{base}-{self.index}"
+
     def owned(self, devices: Iterable[D]) -> Iterator[D]:
         return (device for device in devices if self.owns(device.estate_id, device.device_id))
 

@@ -74,7 +74,7 @@ def partition_mqtt(settings: GatewayConfig) -> MqttSettings:
     if mqtt.shared_group:
         raise ValueError(f"partition {partition} with shared group {mqtt.shared_group!r}: "
                          "a partitioned gateway subscribes plainly; unset the shared group")
-    return mqtt.model_copy(update={"client_id": f"{mqtt.client_id}-{partition.index}"})
+    return mqtt.model_copy(update={"client_id": partition.client_id(mqtt.client_id)})
 
 
 def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: TelemetryStore,

@@ -112,3 +112,8 @@ async def test_a_partition_watches_and_restores_only_its_own_devices(
     assert not watched[0] & watched[1]
     for half, mine in zip(halves, watched, strict=True):
         assert mine <= {device.device_id for device in half.partition.owned(devices)}
+
+
+def test_each_partition_has_its_own_session_and_the_whole_estate_keeps_the_base_id() -> None:
+    assert Partition().client_id("gw") == "gw"
+    assert [Partition(index, 3).client_id("gw") for index in range(3)] == ["gw-0", "gw-1", "gw-2"]
