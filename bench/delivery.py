@@ -4,15 +4,17 @@ A backlog of sequenced QoS 1 leak telemetry is queued in Mosquitto (deploy/'s in
 limit) for one persistent session per consumer, then each consumer drains it in turn while
 nothing else runs: mosquitto_sub (the limit here), a bare paho subscriber doing
 json.loads, and `estateops gateway` processes (PostgreSQL registry and state) into InfluxDB
-1.6 and into VictoriaMetrics. A gateway's rate counts only what landed: the clock stops
-when the store holds every point. Then leak → work order under a live load: first the live
-rate one gateway keeps up with while the load generator runs (stepping down from the
-backlog rate), then probes' leaks at `--load-share` of it. Last, the gateway's RSS and CPU
-per message at several estate sizes. The publishers write pre-rendered packets on raw
-sockets, so the load takes little of the CPU the gateway is measured with.
+1.6 and into VictoriaMetrics, then 2 and 4 partitioned gateway processes into InfluxDB
+(`--gateways`; each reads every message and takes in its partition's). A gateway's rate
+counts only what landed: the clock stops when the store holds every point. Then leak → work
+order under a live load: first the live rate one gateway keeps up with while the load
+generator runs (stepping down from the backlog rate), then probes' leaks at `--load-share`
+of it. Last, the gateway's RSS and CPU per message at several estate sizes. The publishers
+write pre-rendered packets on raw sockets, so the load takes little of the CPU the gateway
+is measured with.
 
 Run: .venv/bin/python -m bench.delivery [--messages 200000] [--devices 10000]
-     [--sizes 1000,10000,50000] [--gateways 1] [--profile DIR]
+     [--sizes 1000,10000,50000] [--gateways 1,2,4] [--profile DIR]
 The smoke (`--messages 2000 --devices 50 --sizes 50`) is what tests/bench runs.
 """
 
@@ -610,7 +612,7 @@ class Options:
     devices: int
     sizes: list[int]
     size_messages: int
-    gateways: int
+    gateways: list[int]  # process counts for the scale-out rows; 1 is the InfluxDB row
     profile: Path | None
     latency: bool = True
     latency_s: float = 40.0
@@ -620,15 +622,20 @@ class Options:
 
 
 def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
-    """All consumers drain the same backlog, queued once for each one's session."""
+    """All consumers drain the same backlog, queued once for each one's session: the four
+    paths of the table, then each scale-out count above 1 (into InfluxDB)."""
     backlog = Backlog(f"bench-{uuid.uuid4().hex[:6]}", options.devices, options.messages)
     asyncio.run(register(servers.database_url, backlog))
     sub, paho = "sub-" + backlog.estate, "paho-" + backlog.estate
     influx_id, victoria_id = "gw-influx-" + backlog.estate, "gw-vm-" + backlog.estate
     for client_id in (sub, paho):
         open_session(servers.mqtt_port, client_id, backlog.topic_filter)
+    scale_out = [count for count in options.gateways if count > 1]
+    scale_ids = {count: f"gw-x{count}-{backlog.estate}" for count in scale_out}
     for base_id in (influx_id, victoria_id):
-        open_gateway_sessions(servers.mqtt_port, base_id, options.gateways, backlog)
+        open_gateway_sessions(servers.mqtt_port, base_id, 1, backlog)
+    for count, base_id in scale_ids.items():
+        open_gateway_sessions(servers.mqtt_port, base_id, count, backlog)
     rate = publish(servers.mqtt_port, backlog)
     print(f"published {backlog.messages} QoS 1 messages at {rate:,.0f} msg/s", flush=True)
     influx = influx_store(servers.influx)
@@ -636,9 +643,11 @@ def throughput(servers: Servers, options: Options, work: Path) -> list[Result]:
     profile = options.profile
     return [mosquitto_sub_rate(servers.mqtt_port, sub, backlog),
             bare_paho_rate(servers.mqtt_port, paho, backlog),
-            gateway_rate(servers, influx, backlog, influx_id, options.gateways, work,
+            gateway_rate(servers, influx, backlog, influx_id, 1, work,
                          profile and profile / "influx"),
-            gateway_rate(servers, victoria, backlog, victoria_id, options.gateways, work, None)]
+            gateway_rate(servers, victoria, backlog, victoria_id, 1, work, None),
+            *(gateway_rate(servers, influx_store(servers.influx), backlog, base_id, count, work,
+                           None) for count, base_id in scale_ids.items())]
 
 
 def sizes(servers: Servers, options: Options, work: Path) -> list[tuple[int, Result]]:
@@ -687,7 +696,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--sizes", default="1000,10000,50000",
                         help="estate sizes (devices) for RSS and CPU; empty: skip")
     parser.add_argument("--size-messages", type=int, default=100_000)
-    parser.add_argument("--gateways", type=int, default=1, help="gateway processes")
+    parser.add_argument("--gateways", default="1,2,4",
+                        help="gateway process counts into InfluxDB, from the same backlog")
     parser.add_argument("--profile", type=Path,
                         help="py-spy raw profiles of the gateway here (drain and latency)")
     parser.add_argument("--no-latency", dest="latency", action="store_false",
@@ -704,7 +714,9 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     return Options(args.messages, args.devices,
                    [int(size) for size in args.sizes.split(",") if size.strip()],
-                   args.size_messages, args.gateways, args.profile, args.latency,
+                   args.size_messages,
+                   [int(count) for count in args.gateways.split(",") if count.strip()],
+                   args.profile, args.latency,
                    args.latency_seconds, args.probes, args.load_share, args.leaky_load)
 
 

@@ -14,11 +14,12 @@ def test_the_delivery_bench_lands_every_message_it_sends(
         capsys: pytest.CaptureFixture[str]) -> None:
     report = run(parse_options(
         ["--messages", "2000", "--devices", "50", "--sizes", "30", "--size-messages", "600",
-         "--latency-seconds", "8", "--probes", "5"]))
+         "--latency-seconds", "8", "--probes", "5", "--gateways", "1,2"]))
 
     print(capsys.readouterr().out)
     paths = [result.path for result in report.throughput]
-    assert len(paths) == 4, paths
+    assert len(paths) == 5, paths
+    assert "2 × estateops gateway" in paths[4], paths
     for result in [*report.throughput, *(result for _devices, result in report.by_size)]:
         assert result.landed == result.sent, result
         assert result.rate > 0, result
