@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, tuple_
+from sqlalchemy import Integer, Table, any_, bindparam, delete, insert, select, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.upsert import Upsert, upsert_rows
@@ -150,12 +151,27 @@ async def load_recent_messages(sessions: async_sessionmaker[AsyncSession],
 
 
 async def _existing_devices(session: AsyncSession, pks: set[int]) -> set[int]:
+    """Which of `pks` are still registered (a device removed since its message came has
+    no state to save: its row would break the foreign key)."""
+    if not pks:
+        return set()
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        return set((await connection.execute(_EXISTING_ANY, {"pks": list(pks)})).scalars())
     found: set[int] = set()
     ordered = sorted(pks)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start:start + CHUNK]
-        found.update(await session.scalars(select(Device.id).where(Device.id.in_(chunk))))
+        found.update((await connection.execute(
+            select(Device.id).where(Device.id.in_(chunk)))).scalars())
     return found
+
+
+# One array parameter: the same query text for any number of devices, which psycopg parses
+# once. An IN list is a new text for every length, parsed again every flush: a quarter of
+# a live flush's CPU.
+_EXISTING_ANY = select(Device.id).where(
+    Device.id == any_(bindparam("pks", type_=postgresql.ARRAY(Integer))))
 
 
 def _table(mapped: type[Any]) -> Table:

@@ -14,6 +14,7 @@ from device_profiles import load_profiles
 from gateway.rules import RuleStage
 from gateway.rules.tables import RuleOverride, StoredRuleState
 from registry.queries import DeviceRef, find_device
+from registry.tables import Device
 from tests.gateway.rules.support import (
     CollectingSink,
     at,
@@ -109,6 +110,23 @@ async def test_silence_and_offline_survive_a_restart(
     await _tick(after, clock, 180)  # 3 × the light's 60 s interval since it was heard
     assert [(one.device_id, one.kind) for one in sink.received] == [
         ("leak-1", AnomalyKind.RAISED), ("light-1", AnomalyKind.RAISED)]
+
+
+async def test_a_device_removed_before_the_flush_loses_its_state_and_no_one_elses(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    estate_id = await register_small_estate(sessions)
+    gate = await _device(sessions, estate_id, "barrier_gate")
+    light = await _device(sessions, estate_id, "voice_light")
+    stage = await _stage(sessions, manual_clock(), CollectingSink())
+    await stage.on_reading(gate, telemetry(gate, 0, **GATE_OPEN))
+    await stage.on_reading(light, telemetry(light, 0, state="off"))
+    async with sessions.begin() as session:
+        await session.execute(delete(Device).where(Device.id == gate.pk))
+
+    await stage.flush()  # would raise on the foreign key had it saved the gate's state
+
+    assert await _saved(sessions, gate.pk) == {}
+    assert await _saved(sessions, light.pk) != {}  # its states were saved all the same
 
 
 async def test_estate_overrides_change_rules_and_are_refreshed(
