@@ -144,7 +144,7 @@ async def run_demo(given: Settings, options: DemoOptions) -> None:
     on_loopback = _with_public_url(_with_ocpp_on_loopback(given, options))
     async with (_broker_for(on_loopback, options) as settings,
                 open_resources(settings) as resources,
-                open_operations(resources) as operations,
+                open_operations(resources, owns_process=True) as operations,
                 open_bridges(settings, resources.sessions, resources.profiles) as bridges,
                 demo_inbox() as inbox):
         summary = await import_estates(resources.sessions, registered, resources.profiles)

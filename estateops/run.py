@@ -46,7 +46,8 @@ class Operations:
 
 
 @asynccontextmanager
-async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
+async def open_operations(resources: Resources, *,
+                          owns_process: bool = False) -> AsyncIterator[Operations]:
     settings = resources.settings
     # A partitioned gateway's own client id: two connections with one id evict each other.
     client_id = partition_mqtt(settings).client_id
@@ -56,7 +57,8 @@ async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
     gateway = build_gateway(
         settings, profiles=resources.profiles, store=resources.store,
         sessions=resources.sessions,
-        anomalies=intake_sink(resources.sessions, notifier, SystemClock()))
+        anomalies=intake_sink(resources.sessions, notifier, SystemClock()),
+        owns_process=owns_process)
     try:
         yield Operations(resources, gateway, notifier)
     finally:
@@ -64,7 +66,8 @@ async def open_operations(resources: Resources) -> AsyncIterator[Operations]:
 
 
 async def run_gateway(settings: Settings) -> None:
-    async with open_resources(settings) as resources, open_operations(resources) as operations:
+    async with open_resources(settings) as resources, \
+            open_operations(resources, owns_process=True) as operations:
         if settings.gateway.metrics_port is not None:
             # prometheus_client serves from its own thread, off the event loop.
             start_http_server(settings.gateway.metrics_port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Gateway:
     ingestor: Ingestor
     connected: asyncio.Event
     mqtt: MqttSettings  # the settings' own, or its partition's (`partition_mqtt`)
+    owns_process: bool = False  # may tune the process's garbage collector once loaded
 
     async def run(self) -> None:
         ingestor = self.ingestor
@@ -50,6 +52,8 @@ class Gateway:
         await ingestor.directory.load()
         log.info("gateway knows %d devices of %d types; partition %s", len(ingestor.directory),
                  len(ingestor.profiles.device_types), ingestor.partition)
+        if self.owns_process:
+            settle_garbage_collector()
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(ingestor.writer.run(), name="point-writer")
             tasks.create_task(ingestor.state.run(), name="state-flusher")
@@ -62,6 +66,25 @@ class Gateway:
             if ingestor.rules is not None:
                 for name, loop in ingestor.rules.background().items():
                     tasks.create_task(loop, name=name)
+
+
+# Full collections at most every 100 middle ones instead of 10 (CPython's default).
+FULL_COLLECTION_THRESHOLD = 100
+
+
+def settle_garbage_collector() -> None:
+    """Once loaded, keep CPython's cyclic collector off what the gateway holds for good.
+
+    Measured at 4 600 msg/s live with 10 000 devices: a full collection every ~1.4 s, each
+    stopping the event loop ~110 ms while finding next to nothing to free (0-1 200
+    objects), so every acknowledgement and work order waited behind it. The objects loaded
+    at start (modules, registry, profiles, restored rule state) are frozen out of every
+    collection, and full collections come a tenth as often: 3 in 30 s, ~45 ms each.
+    Reference counting still frees everything not in a cycle, frozen or not."""
+    gc.collect()
+    gc.freeze()
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_THRESHOLD)
 
 
 def partition_mqtt(settings: GatewayConfig) -> MqttSettings:
@@ -79,9 +102,12 @@ def partition_mqtt(settings: GatewayConfig) -> MqttSettings:
 
 def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: TelemetryStore,
                   sessions: async_sessionmaker[AsyncSession],
-                  anomalies: AnomalySink | None = None, clock: Clock | None = None) -> Gateway:
+                  anomalies: AnomalySink | None = None, clock: Clock | None = None,
+                  owns_process: bool = False) -> Gateway:
     """`anomalies` receives each rule firing and clearing (None: they are only logged and
-    counted); `clock` drives rule deadlines (default: the system clock)."""
+    counted); `clock` drives rule deadlines (default: the system clock); `owns_process`:
+    the gateway is the process's main work (`estateops gateway`, the demo), not a guest in
+    a test run."""
     dead_letters = DeadLetterSink(sessions)
 
     async def store_refused(points: Sequence[Point], reason: str) -> None:
@@ -120,7 +146,8 @@ def build_gateway(settings: GatewayConfig, *, profiles: ProfileSet, store: Telem
                                    max_ahead_s=gateway_settings.max_ts_ahead_s),
         partition=partition,
     )
-    return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event(), mqtt=mqtt)
+    return Gateway(settings=settings, ingestor=ingestor, connected=asyncio.Event(), mqtt=mqtt,
+                   owns_process=owns_process)
 
 
 def _spool_name(partition: Partition) -> str:
