@@ -45,6 +45,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import delete, select
 
+from bench.process_stats import cpu_seconds, rss_mb
 from core.db import open_database
 from device_profiles import load_profiles
 from estateops.migrate import upgrade
@@ -334,18 +335,6 @@ def open_gateway_sessions(port: int, base_id: str, count: int, backlog: Backlog)
         open_session(port, partition.client_id(base_id), backlog.topic_filter)
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 @contextmanager
 def gateways(envs: Sequence[dict[str, str]], work: Path,
              profile: Path | None) -> Iterator[list[subprocess.Popen[bytes]]]:
@@ -415,7 +404,7 @@ def gateway_rate(servers: Servers, store: Store, backlog: Backlog, base_id: str,
         landed = wait_landed(store, backlog.messages)
         elapsed = time.perf_counter() - started
         cpu = sum(cpu_seconds(process.pid) for process in processes[:count]) - cpu_before
-        rss = max(peak_rss_mb(process.pid) for process in processes[:count])
+        rss = max(rss_mb(process.pid)[1] for process in processes[:count])
     label = f"→ {count} × estateops gateway → {store.name}"
     return Result(label, landed / elapsed, landed, backlog.messages,
                   cpu_us_per_msg=cpu / max(landed, 1) * 1e6, rss_mb=rss)

@@ -29,6 +29,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.fuzz_messages import DEVICES, ESTATE, fuzz_messages
+from bench.process_stats import rss_mb
 from core.db import open_database
 from device_profiles import load_profiles
 from estateops.migrate import ensure_schema
@@ -54,13 +55,6 @@ async def prepare_registry(database_url: str) -> None:
     await ensure_schema(database_url)
     async with open_database(database_url) as sessions:
         await import_estates(sessions, estate_file(), load_profiles())
-
-
-def rss_mb(pid: int) -> tuple[float, float]:
-    """The process's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text()
-                  .splitlines() if ":" in line)
-    return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
 
 
 def scrape(port: int) -> dict[tuple[str, str], float]:

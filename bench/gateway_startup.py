@@ -34,15 +34,9 @@ from bench.delivery import (
     servers,
     wait_landed,
 )
+from bench.process_stats import rss_mb
 
 IDLE_S = 3.0
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], float]:
@@ -75,7 +69,7 @@ def main() -> None:
         open_session(srv.mqtt_port, client_id, backlog.topic_filter)
         publish(srv.mqtt_port, backlog)
         store = influx_store(srv.influx)
-        env = gateway_env(srv, store, backlog, client_id, work, (0, 1))
+        env = gateway_env(srv, store, backlog, client_id, work)
         if options.gateway_path is not None:
             env["PYTHONPATH"] = str(options.gateway_path)
         seconds, idle_rss = [], []
@@ -87,7 +81,7 @@ def main() -> None:
             else:
                 time.sleep(IDLE_S)
                 seconds.append(elapsed)
-                idle_rss.append(rss_mb(process.pid))
+                idle_rss.append(rss_mb(process.pid)[0])
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
         print(f"{options.devices} devices, {options.starts} restarts after kill -9: exec → "
