@@ -56,6 +56,7 @@ from registry.schema import EstateFile
 from registry.tables import Device
 from services.workorders.tables import WorkOrder
 from tests.fixtures.influx import HttpServer, run_influxd, run_victoria_metrics
+from tests.fixtures.mosquitto import mosquitto_config
 from tests.fixtures.postgres import start_postgres
 from tests.fixtures.processes import free_port, require_binary, running
 
@@ -73,11 +74,6 @@ def deploy_inflight() -> int:
     raise SystemExit(f"no max_inflight_messages in {DEPLOY_CONF}")
 
 
-def broker_config(port: int) -> str:
-    return "\n".join(["user root", f"listener {port} 127.0.0.1", "allow_anonymous true",
-                      "persistence false", "max_queued_messages 0",
-                      f"max_inflight_messages {deploy_inflight()}",
-                      "log_type error", "log_type warning", "log_dest stdout", ""])
 
 
 @dataclass(frozen=True)
@@ -583,7 +579,8 @@ def servers(work: Path) -> Iterator[Servers]:
     work.chmod(0o755)  # PostgreSQL runs as its own user and must reach its directory
     with ExitStack() as stack:
         port = free_port()
-        (work / "mosquitto.conf").write_text(broker_config(port))
+        (work / "mosquitto.conf").write_text(
+            mosquitto_config(port, work, max_inflight=deploy_inflight()))
         stack.enter_context(running(
             [require_binary("mosquitto", "mosquitto", search=["/usr/sbin/mosquitto"]), "-c",
              str(work / "mosquitto.conf")], log=work / "mosquitto.log", what="mosquitto",

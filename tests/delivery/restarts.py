@@ -20,7 +20,7 @@ import httpx
 
 from gateway.partition import Partition
 from tests.fixtures.influx import HttpServer, answers, influx_query, influxd_config
-from tests.fixtures.mosquitto import Broker
+from tests.fixtures.mosquitto import Broker, mosquitto_config
 from tests.fixtures.processes import free_port, port_open, require_binary, stop, wait_until
 from tests.utils.gateway import eventually
 from tests.utils.gateway_process import (
@@ -42,19 +42,7 @@ NS_PER_MS = 1_000_000
 
 def persistent_mosquitto_config(port: int, data_dir: Path) -> str:
     """deploy/'s delivery settings: persistence, an unbounded queue, an in-flight limit."""
-    return "\n".join([
-        "user root",
-        f"listener {port} 127.0.0.1",
-        "allow_anonymous true",
-        "persistence true",
-        f"persistence_location {data_dir}/",
-        "max_queued_messages 0",
-        f"max_inflight_messages {INFLIGHT}",
-        "log_type error",
-        "log_type warning",
-        "log_dest stdout",
-        "",
-    ])
+    return mosquitto_config(port, data_dir, persistence=True, max_inflight=INFLIGHT)
 
 
 class RestartableServer:
