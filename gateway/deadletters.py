@@ -7,10 +7,7 @@ gateway killed in between gets the message again from the broker and refuses it 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import deque
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -18,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
+from gateway.acks import Ack, AcksInOrder, flush_due
 from gateway.shielded import Shielded
 from gateway.tables import DeadLetter
 from gateway.validation import RejectReason
@@ -28,7 +26,6 @@ MAX_STORED_PAYLOAD = 65_536
 FLUSH_INTERVAL_S = 0.2
 ACK_FLUSH_DELAY_S = 0.01  # with an acknowledgement waiting, flush this soon
 RETRY_DELAY_S = 2.0
-Ack = Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +56,7 @@ class DeadLetterSink:
         self._wake = asyncio.Event()
         self._flushing = Shielded()
         self._added = 0  # letters taken into the buffer so far
-        self._saved = 0  # of those, saved (the buffer is saved oldest first)
-        self._acks: deque[tuple[int, Ack]] = deque()  # (letters it waits for, ack)
+        self._acks = AcksInOrder()  # its count: letters saved (oldest first)
         self._ack_waiting = asyncio.Event()
 
     def add(self, *, received_at: datetime, topic: str, reason: RejectReason, detail: str,
@@ -84,25 +80,16 @@ class DeadLetterSink:
         """Call `ack` once every letter taken so far is saved (now, if none waits). Called
         in receive order, acks leave in receive order. A letter dropped because the buffer
         was full is not waited for: it is logged and counted instead."""
-        if not self._acks and self._saved >= self._added:
-            ack()
-            return
-        self._acks.append((self._added, ack))
-        self._ack_waiting.set()
-
-    def _release(self) -> None:
-        acks = self._acks
-        while acks and acks[0][0] <= self._saved:
-            acks.popleft()[1]()
-        if not acks:
-            self._ack_waiting.clear()
+        self._acks.call_when(ack, self._added)
+        if self._acks:
+            self._ack_waiting.set()
 
     async def run(self) -> None:
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                await self._flush_due()
+                await flush_due(self._ack_waiting, FLUSH_INTERVAL_S, ACK_FLUSH_DELAY_S)
                 await self._flush_until_saved()
         except asyncio.CancelledError:
             await self._flushing.settle()
@@ -112,14 +99,6 @@ class DeadLetterSink:
                 log.warning("stopping with %d dead letters not saved (%s); the broker sends "
                             "their messages again", len(self._pending), exc)
             raise
-
-    async def _flush_due(self) -> None:
-        """FLUSH_INTERVAL_S after the first letter, or ACK_FLUSH_DELAY_S after an
-        acknowledgement started waiting for one."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(FLUSH_INTERVAL_S):
-                await self._ack_waiting.wait()
-                await asyncio.sleep(ACK_FLUSH_DELAY_S)
 
     async def _flush_until_saved(self) -> None:
         while self._pending:
@@ -143,5 +122,6 @@ class DeadLetterSink:
             self._pending[:0] = batch
             raise
         self._pending_bytes -= sum(len(record.payload) for record in batch)
-        self._saved += len(batch)
-        self._release()
+        self._acks.reach(self._acks.reached + len(batch))
+        if not self._acks:
+            self._ack_waiting.clear()

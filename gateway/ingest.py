@@ -20,6 +20,7 @@ from core.telemetry import Point
 from core.topic import Channel, Topic, TopicError
 from device_profiles import ProfileSet
 from gateway import metrics
+from gateway.acks import Ack
 from gateway.deadletters import DeadLetterSink
 from gateway.decode import Rejected, RejectReason, StatusChange, decode_message, reading_to_points
 from gateway.dedupe import Deduplicator
@@ -29,7 +30,7 @@ from gateway.partition import NOT_OWNED, WHOLE, Partition
 from gateway.rules import RuleStage
 from gateway.state import StateTracker
 from gateway.timestamps import DEFAULT_WINDOW, TsWindow
-from gateway.writer import Ack, PointWriter
+from gateway.writer import PointWriter
 
 log = logging.getLogger(__name__)
 

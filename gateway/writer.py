@@ -32,13 +32,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from connectors.store.base import StoreError, TelemetryStore
 from core.telemetry import Point
 from gateway import metrics
+from gateway.acks import Ack
 from gateway.shielded import Shielded
 from gateway.spool import Spool, SpooledBatch, SpoolError
 
 log = logging.getLogger(__name__)
 
 RejectedPoints = Callable[[Sequence[Point], str], Awaitable[None]]
-Ack = Callable[[], None]
 
 MAX_BACKOFF_S = 30.0
 # The replay is what notices the store is back while new batches go to the spool.

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -26,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.clock import NS_PER_S, Clock, SystemClock
 from core.vocabulary import Anomaly, AnomalyKind, AnomalySink
 from device_profiles import ProfileSet
+from gateway.acks import Ack, AcksInOrder, flush_due
 from gateway.decode import StatusChange
 from gateway.dedupe import Deduplicator
 from gateway.model import Reading
@@ -48,7 +48,6 @@ from registry.queries import DeviceRef
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", Reading, StatusChange)
-Ack = Callable[[], None]
 # Calls its argument once every point put so far is in the store, without waiting for the
 # writer's batch timer (PointWriter.when_written_now).
 WhenStored = Callable[[Ack], None]
@@ -81,8 +80,7 @@ class RuleStage:
         self._unsaved: list[Anomaly] = []  # raised or cleared since the last flush, in order
         self._ongoing: dict[tuple[int, str], Anomaly] = {}  # the newest, since then
         self._generation = 1  # the flush now being filled
-        self._committed = 0  # the newest flush committed
-        self._acks: deque[tuple[int, Ack]] = deque()
+        self._acks = AcksInOrder()  # its count: the newest flush committed
         self._flush_wanted = asyncio.Event()  # an ack or a raise/clear waits for a flush
         self._flushing = asyncio.Lock()
         self._putting = 0  # messages whose effects are recorded but points not yet queued
@@ -215,18 +213,13 @@ class RuleStage:
     def when_saved(self, ack: Ack, generation: int) -> None:
         """Call `ack` once flush `generation` has committed (now, if it has). Called in
         receive order, so acknowledgements leave in receive order (MQTT 3.1.1 4.6)."""
-        if not self._acks and generation <= self._committed:
-            ack()
-            return
-        self._acks.append((generation, ack))
-        self._flush_wanted.set()
+        self._acks.call_when(ack, generation)
+        if self._acks:
+            self._flush_wanted.set()
 
     def _release(self, committed: int) -> None:
-        self._committed = max(self._committed, committed)
-        acks = self._acks
-        while acks and acks[0][0] <= self._committed:
-            acks.popleft()[1]()
-        if not acks and not self._unsaved:
+        self._acks.reach(committed)
+        if not self._acks and not self._unsaved:
             self._flush_wanted.clear()
 
     # --- loops -------------------------------------------------------------------------
@@ -257,7 +250,7 @@ class RuleStage:
         in_flight = Shielded()
         try:
             while True:
-                await self._flush_due()
+                await flush_due(self._flush_wanted, self._flush_interval_s, ACK_FLUSH_DELAY_S)
                 try:
                     await in_flight.run(self.flush())
                 except Exception as exc:  # noqa: BLE001 - the effects are kept: try again
@@ -271,12 +264,6 @@ class RuleStage:
                 if last_save is not None:
                     last_save.set()
             raise
-
-    async def _flush_due(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._flush_interval_s):
-                await self._flush_wanted.wait()
-                await asyncio.sleep(ACK_FLUSH_DELAY_S)
 
     async def flush(self) -> None:
         """Save what changed since the last flush in one transaction, once the points of
