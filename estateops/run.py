@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class Operations:
     """Ingest plus what turns anomalies into work orders and escalates their deadlines."""

@@ -25,8 +25,8 @@ from core.db import Base, create_engine_for, session_factory
 from estateops.settings import Settings
 from services.api import create_app
 from services.workorders.alert import Alert
-from tests.fixtures.database import copy_sqlite
-from tests.fixtures.postgres import PostgresServer, create_database, fresh_database
+from tests.fixtures.database import database_copy
+from tests.fixtures.postgres import PostgresServer, create_database
 from tests.services.api.factories import FakeStore, seed_dead_letters, seed_registry
 from tests.utils.auth import JWT_SECRET, staff_headers
 
@@ -61,12 +61,8 @@ def api_database_url(database_kind: str, request: pytest.FixtureRequest,
                      tmp_path: Path) -> Iterator[str]:
     """A database of the models' tables (`Base.metadata.create_all`, not the migrations): a
     copy of one made once per session, far faster than creating them for each test."""
-    if database_kind == "sqlite":
-        yield copy_sqlite(request.getfixturevalue("tables_sqlite"),
-                          tmp_path / "estateops.sqlite3")
-        return
-    with fresh_database(request.getfixturevalue("postgres_server"),
-                        template=request.getfixturevalue("tables_postgres")) as url:
+    with database_copy(database_kind, request, tmp_path, sqlite_template="tables_sqlite",
+                       postgres_template="tables_postgres") as url:
         yield url
 
 
